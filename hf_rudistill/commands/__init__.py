@@ -1,0 +1,1 @@
+"""Subcommands of the ``rudistill`` CLI (see :mod:`hf_rudistill.cli`)."""
