@@ -25,3 +25,8 @@ def test_each_subcommand_has_help(command, capsys):
         code = exit_info.code
     assert code == 0
     assert f"usage: rudistill {command}" in capsys.readouterr().out
+
+
+def test_every_public_name_resolves():
+    for name in hf_rudistill.__all__:
+        assert getattr(hf_rudistill, name) is not None
