@@ -26,6 +26,12 @@ import sys
 import tempfile
 from collections.abc import Callable
 from pathlib import Path
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from datasets import Dataset
+
+    from hf_rudistill.dedup import DedupConfig
 
 FILE_FORMATS = {".jsonl": "json", ".json": "json", ".parquet": "parquet"}
 
@@ -56,7 +62,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--report", type=Path, help="Also write the report and the settings as JSON here.")
 
 
-def _config(args: argparse.Namespace):
+def _config(args: argparse.Namespace) -> DedupConfig:
     from hf_rudistill.dedup import DedupConfig
 
     overrides = {
@@ -85,7 +91,7 @@ def _check_paths(source: Path, destination: Path, report: Path | None) -> None:
             raise FileNotFoundError(f"Folder {path.parent} of {path} does not exist.")
 
 
-def _load(source: Path):
+def _load(source: Path) -> Dataset:
     from datasets import Dataset, DatasetDict, load_from_disk
 
     if source.is_dir():
@@ -110,7 +116,7 @@ def _write_atomically(destination: Path, write: Callable[[Path], object]) -> Non
         shutil.rmtree(temporary, ignore_errors=True)
 
 
-def _save(dataset, path: Path) -> None:
+def _save(dataset: Dataset, path: Path) -> None:
     if path.suffix == "":
         dataset.save_to_disk(str(path))
     elif FILE_FORMATS[path.suffix] == "parquet":
