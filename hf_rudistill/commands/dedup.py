@@ -35,6 +35,8 @@ if TYPE_CHECKING:
 
 FILE_FORMATS = {".jsonl": "json", ".json": "json", ".parquet": "parquet"}
 
+__all__ = ["add_arguments", "run"]
+
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("input", type=Path, help="Corpus to read: .jsonl, .parquet or a save_to_disk directory.")
