@@ -486,7 +486,7 @@ def _hash_documents(
 
 def _check_text_column(dataset: Dataset, column: str) -> None:
     if column not in dataset.column_names:
-        raise KeyError(f"Column {column!r} not found; the dataset has columns {dataset.column_names}.")
+        raise ValueError(f"Column {column!r} not found; the dataset has columns {dataset.column_names}.")
     feature = dataset.features[column]
     if not (isinstance(feature, Value) and feature.dtype in ("string", "large_string")):
         raise TypeError(f"Column {column!r} must hold strings, but its type is {feature}.")

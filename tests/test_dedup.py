@@ -394,7 +394,7 @@ def test_keep_cluster_id_refuses_an_existing_column():
 
 
 def test_bad_input_gives_clear_errors():
-    with pytest.raises(KeyError, match="'body' not found"):
+    with pytest.raises(ValueError, match="'body' not found"):
         deduplicate(Dataset.from_dict({"text": ["a"]}), column="body")
     with pytest.raises(TypeError, match="must hold strings, but its type"):
         deduplicate(Dataset.from_dict({"text": [1, 2]}))
@@ -457,24 +457,40 @@ def test_cli_parquet_and_dataset_directory(corpus_file, tmp_path):
 @pytest.mark.parametrize(
     "extra,message",
     [
-        (["--column", "body"], "'body' not found"),
+        (["--column", "body"], "no column 'body'"),
         (["--bands", "16", "--rows", "4"], "must equal num_perm"),
         (["--threshold", "1.5"], "threshold"),
     ],
 )
 def test_cli_bad_input_writes_nothing(corpus_file, tmp_path, capsys, extra, message):
-    assert main(["dedup", str(corpus_file), str(tmp_path / "out.jsonl"), *extra]) == 1
+    assert main(["dedup", str(corpus_file), str(tmp_path / "out.jsonl"), *extra]) == 2
     assert message in capsys.readouterr().err
     assert [p.name for p in tmp_path.iterdir()] == ["in.jsonl"]
 
 
+def test_cli_reports_values_that_are_not_strings(tmp_path, capsys):
+    source = tmp_path / "in.jsonl"
+    source.write_text('{"text": "a"}\n{"text": null}\n', encoding="utf-8")
+    assert main(["dedup", str(source), str(tmp_path / "out")]) == 2
+    assert "row 1 holds None" in capsys.readouterr().err
+    assert [p.name for p in tmp_path.iterdir()] == ["in.jsonl"]
+
+
 def test_cli_refuses_bad_paths(corpus_file, tmp_path, capsys):
-    (tmp_path / "exists").mkdir()
-    assert main(["dedup", str(tmp_path / "missing.jsonl"), str(tmp_path / "out.jsonl")]) == 1
-    assert main(["dedup", str(corpus_file), str(tmp_path / "exists")]) == 1
-    assert main(["dedup", str(corpus_file), str(tmp_path / "out.csv")]) == 1
+    (tmp_path / "taken").mkdir()
+    (tmp_path / "taken" / "file").write_text("x")
+    (tmp_path / "taken.jsonl").write_text("x")
+    assert main(["dedup", str(tmp_path / "missing.jsonl"), str(tmp_path / "out.jsonl")]) == 2
+    assert main(["dedup", str(corpus_file), str(tmp_path / "taken")]) == 2
+    assert main(["dedup", str(corpus_file), str(tmp_path / "taken.jsonl")]) == 2
+    assert main(["dedup", str(corpus_file), str(tmp_path / "out.csv")]) == 2
+    assert main(["dedup", str(corpus_file), str(tmp_path / "out.jsonl"), "--report", str(tmp_path / "no/r.json")]) == 2
     errors = capsys.readouterr().err
-    assert "does not exist" in errors and "already exists" in errors and "expected .jsonl" in errors
+    assert "No such file" in errors and errors.count("already exists") == 2 and "expected a .jsonl" in errors
+    assert "does not exist" in errors
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["in.jsonl", "taken", "taken.jsonl"]
+    assert main(["dedup", str(corpus_file), str(tmp_path / "taken.jsonl"), "--overwrite"]) == 0
+    assert len((tmp_path / "taken.jsonl").read_text(encoding="utf-8").splitlines()) == 2
 
 
 # ------------------------------------------------------------------------------------------- benchmark

@@ -6,8 +6,10 @@ cluster is kept. MinHash-LSH only proposes candidate pairs; every pair is verifi
 it merges anything. Presets: `default` = 20 bands x 5 rows (finds ~99.7% of pairs with Jaccard 0.7-0.8),
 `deepvk` = 10 x 10 as published (finds ~75% of them).
 
-INPUT and OUTPUT are .jsonl (or .json lines), .parquet, or a directory written by `Dataset.save_to_disk`.
-The output is written next to its destination under a temporary name, then moved into place.
+INPUT is a .jsonl/.json/.parquet/.csv/.txt file, a folder written by `Dataset.save_to_disk` (--split picks
+one of a DatasetDict), `embedded` (the bundled corpus) or a Hugging Face Hub dataset id. OUTPUT is a .jsonl,
+.json (JSON lines) or .parquet file, or a folder (no suffix) for `Dataset.save_to_disk`; it is written beside
+its destination under a temporary name and moved into place when complete.
 
 examples:
   rudistill dedup corpus.jsonl corpus.dedup.jsonl --report dedup.json
@@ -21,10 +23,7 @@ from __future__ import annotations
 import argparse
 import json
 import os
-import shutil
-import sys
 import tempfile
-from collections.abc import Callable
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -33,15 +32,16 @@ if TYPE_CHECKING:
 
     from hf_rudistill.dedup import DedupConfig
 
-FILE_FORMATS = {".jsonl": "json", ".json": "json", ".parquet": "parquet"}
-
 __all__ = ["add_arguments", "run"]
+
+OUTPUT_SUFFIXES = (".jsonl", ".json", ".parquet")
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("input", type=Path, help="Corpus to read: .jsonl, .parquet or a save_to_disk directory.")
-    parser.add_argument("output", type=Path, help="Where to write the result: .jsonl, .parquet or a directory.")
+    parser.add_argument("input", help="Corpus: a file, a save_to_disk folder, 'embedded' or a hub dataset id.")
+    parser.add_argument("output", type=Path, help="Result: a .jsonl, .json or .parquet file, or a folder.")
     parser.add_argument("--column", default="text", help="Column holding the texts (default: %(default)s).")
+    parser.add_argument("--split", default="train", help="Split of a DatasetDict or hub id (default: %(default)s).")
     parser.add_argument(
         "--preset",
         choices=["default", "deepvk"],
@@ -51,8 +51,8 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--ngram", type=int, help="Words per shingle (characters with --char-shingles); 5.")
     parser.add_argument("--char-shingles", action="store_true", help="Shingle characters instead of words.")
     parser.add_argument("--num-perm", type=int, help="MinHash permutations; must equal bands x rows (100).")
-    parser.add_argument("--bands", type=int, help="LSH bands (preset's value unless given).")
-    parser.add_argument("--rows", type=int, help="Rows per band (preset's value unless given).")
+    parser.add_argument("--bands", type=int, help="LSH bands (the preset's value unless given).")
+    parser.add_argument("--rows", type=int, help="Rows per band (the preset's value unless given).")
     parser.add_argument("--threshold", type=float, help="Duplicate when Jaccard is strictly greater (0.7).")
     parser.add_argument("--seed", type=int, help="Seed of the MinHash permutations (42).")
     parser.add_argument("--num-proc", type=int, default=None, help="Processes for hashing (default: one).")
@@ -62,6 +62,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         help="Keep every row and add a cluster_id column (the row index its cluster keeps) for auditing.",
     )
     parser.add_argument("--report", type=Path, help="Also write the report and the settings as JSON here.")
+    parser.add_argument("--overwrite", action="store_true", help="Replace OUTPUT (and --report) if they exist.")
 
 
 def _config(args: argparse.Namespace) -> DedupConfig:
@@ -77,75 +78,50 @@ def _config(args: argparse.Namespace) -> DedupConfig:
     return DedupConfig.from_preset(args.preset, **overrides)
 
 
-def _check_paths(source: Path, destination: Path, report: Path | None) -> None:
-    if not source.exists():
-        raise FileNotFoundError(f"Input {source} does not exist.")
-    if not source.is_dir() and source.suffix not in FILE_FORMATS:
-        raise ValueError(f"Input {source}: expected .jsonl, .json, .parquet or a save_to_disk directory.")
-    if destination.suffix and destination.suffix not in FILE_FORMATS:
-        raise ValueError(f"Output {destination}: expected .jsonl, .json, .parquet or a directory (no suffix).")
-    if destination.suffix == "" and destination.exists():
-        raise FileExistsError(f"Output directory {destination} already exists; remove it or choose another.")
-    if destination.is_dir() and destination.suffix:
-        raise FileExistsError(f"Output {destination} is an existing directory.")
-    for path in (destination, report) if report else (destination,):
-        if not path.parent.is_dir():
-            raise FileNotFoundError(f"Folder {path.parent} of {path} does not exist.")
+def _save(dataset: Dataset, destination: Path, overwrite: bool) -> None:
+    """Write ``dataset`` to a temporary path beside ``destination``, then move it into place."""
+    from hf_rudistill.atomic import atomic_directory
 
-
-def _load(source: Path) -> Dataset:
-    from datasets import Dataset, DatasetDict, load_from_disk
-
-    if source.is_dir():
-        dataset = load_from_disk(str(source))
-        if isinstance(dataset, DatasetDict):
-            raise ValueError(
-                f"{source} holds several splits {list(dataset)}; pass one split's directory, e.g. {source}/train."
-            )
-        return dataset
-    if FILE_FORMATS[source.suffix] == "parquet":
-        return Dataset.from_parquet(str(source))
-    return Dataset.from_json(str(source))
-
-
-def _write_atomically(destination: Path, write: Callable[[Path], object]) -> None:
-    """``write(path)`` to a temporary path next to ``destination``, then move it into place."""
-    temporary = Path(tempfile.mkdtemp(prefix=f".{destination.name}.", dir=destination.parent))
+    if not destination.suffix:
+        with atomic_directory(destination, overwrite=overwrite) as staging:
+            dataset.save_to_disk(str(staging))
+        return
+    descriptor, temporary = tempfile.mkstemp(prefix=f".{destination.name}.", suffix=".tmp", dir=destination.parent)
+    os.close(descriptor)
     try:
-        write(temporary / destination.name)
-        os.replace(temporary / destination.name, destination)
-    finally:
-        shutil.rmtree(temporary, ignore_errors=True)
-
-
-def _save(dataset: Dataset, path: Path) -> None:
-    if path.suffix == "":
-        dataset.save_to_disk(str(path))
-    elif FILE_FORMATS[path.suffix] == "parquet":
-        dataset.to_parquet(str(path))
-    else:
-        dataset.to_json(str(path), lines=True, force_ascii=False)
+        if destination.suffix == ".parquet":
+            dataset.to_parquet(temporary)
+        else:
+            dataset.to_json(temporary, lines=True, force_ascii=False)
+        os.replace(temporary, destination)
+    except BaseException:
+        Path(temporary).unlink(missing_ok=True)
+        raise
 
 
 def run(args: argparse.Namespace) -> int:
-    try:
-        config = _config(args)
-        _check_paths(args.input, args.output, args.report)
-        from hf_rudistill.dedup import deduplicate
+    from hf_rudistill.atomic import atomic_write_text, check_destination
+    from hf_rudistill.dedup import deduplicate
+    from hf_rudistill.loading import load_text_dataset
 
-        dataset = _load(args.input)
+    config = _config(args)
+    if args.output.suffix and args.output.suffix not in OUTPUT_SUFFIXES:
+        raise ValueError(f"Output {args.output}: expected a .jsonl, .json or .parquet file, or a folder (no suffix).")
+    for destination in [args.output] + ([args.report] if args.report else []):
+        check_destination(destination, overwrite=args.overwrite)
+        if not destination.parent.is_dir():
+            raise FileNotFoundError(f"The folder of {destination} does not exist.")
+    dataset = load_text_dataset(args.input, split=args.split, column=args.column)
+    try:
         result, report = deduplicate(
             dataset, args.column, config, num_proc=args.num_proc, keep_cluster_id=args.keep_cluster_id
         )
-        _write_atomically(args.output, lambda path: _save(result, path))
-    except (ValueError, TypeError, KeyError, FileNotFoundError, FileExistsError) as error:
-        message = error.args[0] if isinstance(error, KeyError) and error.args else error
-        print(f"rudistill dedup: {message}", file=sys.stderr)
-        return 1
+    except TypeError as error:  # a value that is not a string: bad input, one plain line
+        raise ValueError(str(error)) from error
+    _save(result, args.output, args.overwrite)
     summary = report.to_dict()
     if args.report:
-        text = json.dumps({"config": config.to_dict(), **summary}, indent=2, ensure_ascii=False) + "\n"
-        _write_atomically(args.report, lambda path: path.write_text(text, encoding="utf-8"))
+        atomic_write_text(args.report, json.dumps({"config": config.to_dict(), **summary}, indent=2) + "\n")
     print(
         f"{summary['documents_in']:,} documents -> {summary['documents_out']:,} kept: "
         f"{summary['exact_duplicates']:,} exact copies and {summary['near_duplicates']:,} near duplicates "
