@@ -330,14 +330,27 @@ def document_hashes(texts: Sequence[str], config: DedupConfig) -> dict[str, np.n
     return {"exact_hash": exact_hashes(codes, offsets), "band_keys": band_keys(signatures, config.bands, config.rows)}
 
 
+def _starts_of_runs(ordered: np.ndarray) -> np.ndarray:
+    """Mask of the elements (rows) of a sorted array that differ from their predecessor, the first included."""
+    starts = np.ones(len(ordered), dtype=bool)
+    starts[1:] = np.any(ordered[1:] != ordered[:-1], axis=tuple(range(1, ordered.ndim)))
+    return starts
+
+
+def _dense_ranks(values: np.ndarray) -> np.ndarray:
+    """Rank of each value among the distinct values (0, 1, ...), as uint64."""
+    order = np.argsort(values)
+    ranks = np.empty(len(values), dtype=np.uint64)
+    ranks[order] = np.cumsum(_starts_of_runs(values[order])) - 1
+    return ranks
+
+
 def exact_duplicate_representatives(hashes: np.ndarray) -> np.ndarray:
     """For each document, the lowest index with the same exact hash (``(documents, 2)``, from
     :func:`exact_hashes`); the document itself when it is the first."""
     count = len(hashes)
     order = np.lexsort((np.arange(count), hashes[:, 1], hashes[:, 0]))
-    ordered = hashes[order]
-    starts_group = np.ones(count, dtype=bool)
-    starts_group[1:] = np.any(ordered[1:] != ordered[:-1], axis=1)
+    starts_group = _starts_of_runs(hashes[order])
     representatives = np.empty(count, dtype=np.int64)
     representatives[order] = order[np.flatnonzero(starts_group)][np.cumsum(starts_group) - 1]
     return representatives
@@ -357,9 +370,7 @@ def _pairs_sharing_a_key(band_columns: Iterable[np.ndarray], count: int) -> np.n
     codes = [np.empty(0, dtype=np.int64)]
     for column in band_columns:
         order = np.argsort(column, kind="stable")
-        ordered = column[order]
-        new_group = np.ones(count, dtype=bool)
-        new_group[1:] = ordered[1:] != ordered[:-1]
+        new_group = _starts_of_runs(column[order])
         group_ends = np.append(np.flatnonzero(new_group)[1:], count)
         # The element at sorted position p pairs with every later position of its group.
         partners = group_ends[np.cumsum(new_group) - 1] - np.arange(count) - 1
@@ -367,27 +378,27 @@ def _pairs_sharing_a_key(band_columns: Iterable[np.ndarray], count: int) -> np.n
         right = left + 1 + np.arange(len(left)) - np.repeat(_offsets(partners)[:-1], partners)
         first, second = order[left], order[right]
         codes.append(np.minimum(first, second).astype(np.int64) * count + np.maximum(first, second))
-    unique = np.unique(np.concatenate(codes))
+    codes = np.sort(np.concatenate(codes))
+    unique = codes[_starts_of_runs(codes)]
     return np.stack([unique // max(count, 1), unique % max(count, 1)], axis=1)
 
 
 def jaccard_similarities(hashes: np.ndarray, offsets: np.ndarray, pairs: np.ndarray) -> np.ndarray:
     """Exact Jaccard similarity of the shingle-hash sets of each pair of documents (float64, one per pair).
 
-    ``hashes``/``offsets`` as returned by :func:`shingle_hashes`; ``pairs`` index its documents. Each set is
-    sorted and deduplicated once and its hashes replaced by their ranks among all hashes; each pair's sets are
-    encoded as ``pair << bits | rank`` so that the intersections of all pairs come from one ``searchsorted``, a
-    chunk of pairs at a time.
+    ``hashes``/``offsets`` as returned by :func:`shingle_hashes`; ``pairs`` index its documents. Hashes are
+    replaced by their ranks among all hashes (``bits`` wide) and each set is sorted and deduplicated once; each
+    pair's sets are encoded as ``pair << bits | rank`` so that the intersections of all pairs come from one
+    ``searchsorted``, a chunk of pairs at a time.
     """
     documents = len(offsets) - 1
-    document_of = np.repeat(np.arange(documents), np.diff(offsets))
-    order = np.lexsort((hashes, document_of))
-    ordered, document_of = hashes[order], document_of[order]
-    distinct = np.ones(len(ordered), dtype=bool)
-    distinct[1:] = (ordered[1:] != ordered[:-1]) | (document_of[1:] != document_of[:-1])
-    ranks = np.unique(ordered[distinct], return_inverse=True)[1].astype(np.uint64)
+    ranks = _dense_ranks(hashes)
     bits = np.uint64(max(int(ranks.max(initial=0)).bit_length(), 1))
-    sizes = np.bincount(document_of[distinct], minlength=documents)
+    # One sort orders every set; dropping equal neighbours removes repeats within a document.
+    keys = np.sort((np.repeat(np.arange(documents, dtype=np.uint64), np.diff(offsets)) << bits) | ranks)
+    keys = keys[_starts_of_runs(keys)]
+    ranks = keys & ((np.uint64(1) << bits) - np.uint64(1))
+    sizes = np.bincount((keys >> bits).astype(np.int64), minlength=documents)
     set_offsets = _offsets(sizes)
 
     def encoded(members: np.ndarray) -> np.ndarray:
