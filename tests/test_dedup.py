@@ -346,6 +346,20 @@ def test_default_preset_finds_the_brute_force_duplicates(planted):
     assert deepvk_recall < recall
 
 
+def test_row_order_and_indices_mappings_do_not_change_the_clusters(planted):
+    def partition(labelled: Dataset) -> set[frozenset[int]]:
+        groups: dict[int, set[int]] = {}
+        for identifier, cluster in zip(labelled["id"], labelled["cluster_id"]):
+            groups.setdefault(cluster, set()).add(identifier)
+        return {frozenset(group) for group in groups.values()}
+
+    dataset = planted[0]
+    shuffled = dataset.shuffle(seed=1)  # an indices mapping over the same table
+    assert partition(deduplicate(shuffled, keep_cluster_id=True)[0]) == partition(
+        deduplicate(dataset, keep_cluster_id=True)[0]
+    )
+
+
 def test_character_shingles_catch_edited_copies():
     base = "Мама мыла раму, а папа читал газету за столом у окна в большой светлой комнате нашего дома."
     edited = base.replace("мыла", "мыла-мыла").replace("газету", "газеты").replace("окна", "окон")
