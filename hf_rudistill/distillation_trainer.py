@@ -67,6 +67,35 @@ class _HeadPositions:
             self.positions = None
 
 
+class _ProjectedHiddenStates:
+    """Forward hook on the student: while ``rows`` is set, the student's hidden states are its last ``rows`` rows
+    (those compared to the teacher) mapped to the teacher's width by the distillation projection.
+
+    The projection runs inside the student's forward so that DDP, FSDP and DeepSpeed see it as part of the model: a
+    trainable parameter used after the forward is never synchronised by DDP ("marked ready twice"), and FSDP frees
+    it after the forward. Pooling over spans and averaging over layers are linear, so they commute with it.
+    """
+
+    def __init__(self, model: nn.Module, projection: nn.Module):
+        self.projection = projection
+        self.rows: int | None = None
+        model.register_forward_hook(self)
+
+    def __call__(self, module, args, output):
+        if self.rows is None or output.hidden_states is None:
+            return None
+        output.hidden_states = tuple(self.projection(state[-self.rows :]) for state in output.hidden_states)
+        return output
+
+    @contextlib.contextmanager
+    def only(self, rows: int):
+        self.rows = rows
+        try:
+            yield
+        finally:
+            self.rows = None
+
+
 class _CollatorEpoch(TrainerCallback):
     """Tell the collator the epoch, so every epoch draws new masks (and a resumed run the same ones)."""
 
@@ -118,12 +147,14 @@ class DistillationTrainer(Trainer):
             model.set_attn_implementation("eager")
             teacher_model.set_attn_implementation("eager")
         hidden_losses = args.alpha_mse > 0 or args.alpha_cos > 0
+        projected_states = None
         if hidden_losses and args.projection != "none":
             with torch.random.fork_rng(devices=[]):
                 torch.manual_seed(args.seed)
                 projection = nn.Linear(model.config.hidden_size, teacher_model.config.hidden_size, bias=False)
             projection.requires_grad_(args.projection == "trainable")
             model.add_module(PROJECTION_NAME, projection)
+            projected_states = _ProjectedHiddenStates(model, projection)
 
         super().__init__(
             model=model,
@@ -139,13 +170,29 @@ class DistillationTrainer(Trainer):
         if teacher_model is not None:
             teacher_model.eval().requires_grad_(False)
             teacher_model.to(getattr(torch, args.teacher_dtype))
-            self.teacher = self.accelerator.prepare_model(teacher_model, evaluation_mode=True)
+            self.teacher = self._prepare_teacher(teacher_model)
         self._student_head = _HeadPositions(model) if args.alpha_mlm > 0 or args.alpha_ce > 0 else None
         self._teacher_head = _HeadPositions(teacher_model) if args.alpha_ce > 0 else None
         self._hidden_losses = hidden_losses
+        self._projected_states = projected_states
         self.add_callback(_CollatorEpoch(data_collator))
         self._component_sums: dict[str, dict[str, torch.Tensor]] = {"train": {}, "eval": {}}
         self._component_steps = {"train": 0.0, "eval": 0.0}
+
+    def _prepare_teacher(self, teacher: nn.Module) -> nn.Module:
+        """The frozen teacher on this process's device, never wrapped for gradient synchronisation.
+
+        DDP and FSDP: a full copy on every process (accelerate leaves models where they are under FSDP, so it is
+        moved here); an encoder teacher fits on one device, and a replica costs no communication. DeepSpeed: TRL's
+        ``prepare_deepspeed`` pattern, an inference engine of its own, partitioned under ZeRO-3 (a model loaded
+        while a ZeRO-3 config is active is already partitioned and needs the engine to gather its weights) and with
+        ZeRO disabled otherwise.
+        """
+        if self.is_deepspeed_enabled:
+            return _deepspeed_inference_engine(teacher, self.accelerator.state.deepspeed_plugin.deepspeed_config)
+        if self.is_fsdp_enabled:
+            teacher.to(self.accelerator.device)
+        return self.accelerator.prepare_model(teacher, evaluation_mode=True)
 
     # ---- loss ---------------------------------------------------------------------------------------------
 
@@ -198,8 +245,10 @@ class DistillationTrainer(Trainer):
         head_positions = ce_positions if weights["ce"] > 0 else mlm_positions
 
         teacher = self._teacher_forward(inputs, ce_positions if weights["ce"] > 0 else None)
+        batch = inputs["input_ids"].shape[0]
         head = self._student_head.only(head_positions) if needs_student_logits else contextlib.nullcontext()
-        with head:
+        projected = self._projected_states.only(batch) if self._projected_states else contextlib.nullcontext()
+        with head, projected:
             outputs = model(
                 input_ids=input_ids,
                 attention_mask=attention_mask,
@@ -216,7 +265,6 @@ class DistillationTrainer(Trainer):
         if weights["ce"] > 0:
             components["ce"] = soft_target_loss(outputs.logits, teacher["logits"], args.temperature, counts["ce"])
         if self._hidden_losses:
-            batch = inputs["input_ids"].shape[0]
             student_states = [state[-batch:] for state in outputs.hidden_states]  # the rows compared to the teacher
             pairs = match_hidden_states(student_states, teacher["hidden_states"], args.hidden_matching)
             if same_vocabulary:
@@ -229,13 +277,12 @@ class DistillationTrainer(Trainer):
                     (pool_spans(s[:, : span_index.shape[1]], span_index, t.shape[1], args.span_pooling), t)
                     for s, t in pairs
                 ]
-            projection = getattr(self.accelerator.unwrap_model(model), PROJECTION_NAME, None)
             pairs = [(s, t.clone()) for s, t in pairs]  # teacher targets leave inference mode
             if weights["mse"] > 0:
-                losses = [hidden_mse_loss(s, t, mask, projection, counts["mse"]) for s, t in pairs]
+                losses = [hidden_mse_loss(s, t, mask, num_items=counts["mse"]) for s, t in pairs]
                 components["mse"] = torch.stack(losses).mean()
             if weights["cos"] > 0:
-                losses = [cosine_loss(s, t, mask, projection, counts["cos"]) for s, t in pairs]
+                losses = [cosine_loss(s, t, mask, num_items=counts["cos"]) for s, t in pairs]
                 components["cos"] = torch.stack(losses).mean()
         if weights["attn"] > 0:
             pairs = match_hidden_states(
@@ -288,17 +335,17 @@ class DistillationTrainer(Trainer):
         self._component_steps[kind] += 1 / accumulation
 
     def _averaged_components(self, kind: str) -> dict[str, float]:
-        """Mean per optimizer step (train) or per batch (eval), combined across processes, then reset."""
+        """Mean per optimizer step (train) or per batch (eval), combined across processes, then reset.
+
+        Training and evaluation alike, each process's component is its own loss sum divided by the item count of
+        all processes (``_get_num_items_in_batch`` reduces the counts; ``prediction_step`` calls it too), so the
+        sum over processes is the value of the global batch: what one process with the whole batch would log.
+        """
         sums, steps = self._component_sums[kind], self._component_steps[kind]
         self._component_sums[kind], self._component_steps[kind] = {}, 0.0
         if not steps:
             return {}
-        # training components were normalised by global counts: summing over processes gives the global value
-        reduction = "sum" if kind == "train" and self.args.world_size > 1 else "mean"
-        return {
-            name: round(float(self.accelerator.reduce(value / steps, reduction=reduction)), 4)
-            for name, value in sorted(sums.items())
-        }
+        return {name: float(self.accelerator.reduce(value / steps, reduction="sum")) for name, value in sums.items()}
 
     def log(self, logs: dict[str, float], start_time: float | None = None) -> None:
         if "loss" in logs:
@@ -327,9 +374,11 @@ class DistillationTrainer(Trainer):
     def _save(self, output_dir: str | None = None, state_dict: dict | None = None) -> None:
         output_dir = output_dir if output_dir is not None else self.args.output_dir
         model = self.accelerator.unwrap_model(self.model)
-        projection = getattr(model, PROJECTION_NAME, None)
-        if projection is not None:
+        projection = None
+        if hasattr(model, PROJECTION_NAME):
+            # from the state dict: under FSDP / DeepSpeed ZeRO-3 it is the one gathered from every process
             state_dict = state_dict if state_dict is not None else model.state_dict()
+            projection = state_dict.get(f"{PROJECTION_NAME}.weight")
             state_dict = {k: v for k, v in state_dict.items() if not k.startswith(f"{PROJECTION_NAME}.")}
         super()._save(output_dir, state_dict=state_dict)
         if not self.args.should_save:
@@ -343,9 +392,7 @@ class DistillationTrainer(Trainer):
         if projection is not None:
             from safetensors.torch import save_file
 
-            save_file(
-                {"weight": projection.weight.detach().cpu().contiguous()}, os.path.join(output_dir, PROJECTION_FILE)
-            )
+            save_file({"weight": projection.detach().cpu().contiguous()}, os.path.join(output_dir, PROJECTION_FILE))
         if self.data_collator.mapping is not None:
             self.data_collator.mapping.save_pretrained(output_dir)
         with open(os.path.join(output_dir, CONFIG_FILE), "w", encoding="utf-8") as handle:
@@ -365,6 +412,35 @@ class DistillationTrainer(Trainer):
         # the projection is stored beside the student's weights, not inside them
         load_result.missing_keys[:] = [k for k in load_result.missing_keys if not k.startswith(f"{PROJECTION_NAME}.")]
         super()._issue_warnings_after_load(load_result)
+
+
+def _deepspeed_inference_engine(model: nn.Module, training_config: dict) -> nn.Module:
+    """``model`` in a DeepSpeed engine for inference (TRL's ``prepare_deepspeed``): the training config without what
+    only training reads, ZeRO-3 kept (its "auto" bucket sizes filled from the hidden size, as TRL does) and any
+    other stage off."""
+    import copy
+
+    import deepspeed
+
+    # no optimizer or scheduler; batch sizes only as DeepSpeed requires them (one process's batch, no accumulation)
+    dropped = ("optimizer", "scheduler", "train_batch_size", "gradient_accumulation_steps")
+    config = {k: v for k, v in copy.deepcopy(training_config).items() if k not in dropped}
+    if not isinstance(config.get("train_micro_batch_size_per_gpu"), int):
+        config["train_micro_batch_size_per_gpu"] = 1
+    zero = config.setdefault("zero_optimization", {})
+    if zero.get("stage") == 3:
+        hidden = model.config.hidden_size
+        sizes = {
+            "reduce_bucket_size": hidden * hidden,
+            "stage3_param_persistence_threshold": 10 * hidden,
+            "stage3_prefetch_bucket_size": int(0.9 * hidden * hidden),
+        }
+        zero.update({key: value for key, value in sizes.items() if zero.get(key) == "auto"})
+    else:
+        config["zero_optimization"] = {"stage": 0}
+    engine, *_ = deepspeed.initialize(model=model, config=config)
+    engine.eval()  # (DeepSpeedEngine.eval returns None)
+    return engine
 
 
 def _stack_rows(rows: list[tuple[torch.Tensor, torch.Tensor]], pad_id: int) -> tuple[torch.Tensor, torch.Tensor]:
