@@ -72,7 +72,15 @@ def build_collator(data: DataArguments, student_tokenizer, teacher_tokenizer=Non
 
 
 def save_student(trainer, destination: str | Path) -> Path:
-    """Write the trained student (weights, tokenizer, mapping, distillation config) atomically to ``destination``."""
-    with atomic_directory(destination, overwrite=True) as staging:
-        trainer.save_model(str(staging))
+    """Write the trained student (weights, tokenizer, mapping, distillation config) atomically to ``destination``.
+
+    Under torchrun / accelerate launch every process must call it (FSDP and DeepSpeed gather the sharded weights
+    collectively); only the main process writes, and every process returns once the folder is in place.
+    """
+    if trainer.args.should_save:
+        with atomic_directory(destination, overwrite=True) as staging:
+            trainer.save_model(str(staging))
+    else:
+        trainer.save_model(str(destination))  # joins the collective gathers; writes nothing on this process
+    trainer.accelerator.wait_for_everyone()
     return Path(destination)

@@ -270,7 +270,7 @@ def parse_recipe_arguments(recipe: Recipe, argv: list[str] | None = None):
 def run_recipe(recipe: Recipe, model_args, data_args, student_args, training_args, *, callbacks=None) -> dict:
     """Run the whole pipeline; return the report also written to ``OUTPUT_DIR/student/distillation_report.json``."""
     from .assets import DEMO_TEACHER
-    from .atomic import atomic_write_text
+    from .atomic import atomic_directory, atomic_write_text
     from .commands.init_student import parse_layer_groups, parse_layers
     from .dedup import DedupConfig, deduplicate
     from .distillation_trainer import DistillationTrainer
@@ -300,52 +300,66 @@ def run_recipe(recipe: Recipe, model_args, data_args, student_args, training_arg
     teacher_tokenizer = load_tokenizer(teacher_path, kind="teacher tokenizer", **remote)
     report = {"recipe": recipe.name, "teacher": model_args.teacher, "dataset": data_args.dataset}
 
-    train_texts, eval_texts = load_splits(data_args, seed=training_args.seed)
-    if student_args.dedup != "none":
-        dedup_config = DedupConfig.from_preset(student_args.dedup)
-        train_texts, dedup_report = deduplicate(
-            train_texts, data_args.text_column, dedup_config, num_proc=data_args.preprocessing_num_workers
-        )
-        report["dedup"] = {"preset": student_args.dedup, "config": dedup_config.to_dict(), **dedup_report.to_dict()}
+    # Under torchrun / accelerate launch the main process prepares the data and the student vocabulary first; the
+    # others then reuse its datasets cache and load its vocabulary (training one is not deterministic across
+    # processes: the tokenizers library's hash maps are seeded per process).
+    shared_vocabulary = Path(training_args.output_dir) / "student_tokenizer" if training_args.world_size > 1 else None
+    with training_args.main_process_first(local=False, desc="preparing the corpus and the student"):
+        train_texts, eval_texts = load_splits(data_args, seed=training_args.seed)
+        if student_args.dedup != "none":
+            dedup_config = DedupConfig.from_preset(student_args.dedup)
+            train_texts, dedup_report = deduplicate(
+                train_texts, data_args.text_column, dedup_config, num_proc=data_args.preprocessing_num_workers
+            )
+            settings = {"preset": student_args.dedup, "config": dedup_config.to_dict()}
+            report["dedup"] = {**settings, **dedup_report.to_dict()}
 
-    if model_args.student:
-        student = load_model(model_args.student, kind="student", **remote)
-        student_tokenizer = load_tokenizer(model_args.student, kind="student tokenizer", **remote)
-    else:
-        texts = train_texts[data_args.text_column]
-        if student_args.vocabulary == "train":
-            student_tokenizer = train_student_tokenizer(texts, teacher_tokenizer, student_args.vocab_size)
-        elif student_args.vocabulary == "prune":
-            student_tokenizer = prune_vocabulary(teacher_tokenizer, texts, student_args.vocab_size)
+        if model_args.student:
+            student = load_model(model_args.student, kind="student", **remote)
+            student_tokenizer = load_tokenizer(model_args.student, kind="student tokenizer", **remote)
         else:
-            student_tokenizer = teacher_tokenizer
-        if student_tokenizer is not teacher_tokenizer:
-            heldout = eval_texts[data_args.text_column]
-            report["vocabulary"] = {
-                "method": student_args.vocabulary,
-                **vocabulary_report(teacher_tokenizer, student_tokenizer, heldout),
+            texts = train_texts[data_args.text_column]
+            if student_args.vocabulary == "teacher":
+                student_tokenizer = teacher_tokenizer
+            elif shared_vocabulary is not None and training_args.process_index > 0:
+                student_tokenizer = load_tokenizer(shared_vocabulary, kind="main process's student tokenizer")
+            else:
+                if student_args.vocabulary == "train":
+                    student_tokenizer = train_student_tokenizer(texts, teacher_tokenizer, student_args.vocab_size)
+                else:
+                    student_tokenizer = prune_vocabulary(teacher_tokenizer, texts, student_args.vocab_size)
+                if shared_vocabulary is not None:
+                    with atomic_directory(shared_vocabulary, overwrite=True) as staging:
+                        student_tokenizer.save_pretrained(staging)
+            if student_tokenizer is not teacher_tokenizer:
+                heldout = eval_texts[data_args.text_column]
+                report["vocabulary"] = {
+                    "method": student_args.vocabulary,
+                    **vocabulary_report(teacher_tokenizer, student_tokenizer, heldout),
+                }
+            init = {
+                "layers": parse_layers(student_args.layers) if student_args.layers else None,
+                "layer_groups": parse_layer_groups(student_args.layer_groups) if student_args.layer_groups else None,
+                "hidden_size": student_args.hidden_size,
+                "intermediate_size": student_args.intermediate_size,
+                "num_attention_heads": student_args.num_attention_heads,
+                "architecture": student_args.architecture,
             }
-        init = {
-            "layers": parse_layers(student_args.layers) if student_args.layers else None,
-            "layer_groups": parse_layer_groups(student_args.layer_groups) if student_args.layer_groups else None,
-            "hidden_size": student_args.hidden_size,
-            "intermediate_size": student_args.intermediate_size,
-            "num_attention_heads": student_args.num_attention_heads,
-            "architecture": student_args.architecture,
-        }
-        new_vocabulary = student_tokenizer is not teacher_tokenizer
-        student = init_student(
-            teacher,
-            student_tokenizer=student_tokenizer if new_vocabulary else None,
-            teacher_tokenizer=teacher_tokenizer if new_vocabulary else None,
-            **init,
-        )
-        report["initialisation"] = init
+            new_vocabulary = student_tokenizer is not teacher_tokenizer
+            student = init_student(
+                teacher,
+                student_tokenizer=student_tokenizer if new_vocabulary else None,
+                teacher_tokenizer=teacher_tokenizer if new_vocabulary else None,
+                **init,
+            )
+            report["initialisation"] = init
 
-    same_vocabulary = student_tokenizer.get_vocab() == teacher_tokenizer.get_vocab()
-    teacher_side = None if same_vocabulary else teacher_tokenizer
-    train = tokenize_for_distillation(train_texts, student_tokenizer, teacher_side, data=data_args)
-    evaluation = tokenize_for_distillation(eval_texts, student_tokenizer, teacher_side, data=data_args)
+        same_vocabulary = student_tokenizer.get_vocab() == teacher_tokenizer.get_vocab()
+        teacher_side = None if same_vocabulary else teacher_tokenizer
+        train = tokenize_for_distillation(train_texts, student_tokenizer, teacher_side, data=data_args)
+        evaluation = tokenize_for_distillation(eval_texts, student_tokenizer, teacher_side, data=data_args)
+    if training_args.world_size > 1:
+        _check_same_vocabulary_on_every_process(student_tokenizer)
     collator = build_collator(data_args, student_tokenizer, teacher_side, None, train)
     trainer = DistillationTrainer(
         model=student,
@@ -368,11 +382,27 @@ def run_recipe(recipe: Recipe, model_args, data_args, student_args, training_arg
         "distillation": training_args.distillation_dict(),
     }
     student_dir = save_student(trainer, Path(training_args.output_dir) / "student")
-    atomic_write_text(
-        student_dir / "distillation_report.json", json.dumps(report, indent=2, ensure_ascii=False) + "\n"
-    )
+    if training_args.should_save:  # the main process of a multi-process run
+        atomic_write_text(
+            student_dir / "distillation_report.json", json.dumps(report, indent=2, ensure_ascii=False) + "\n"
+        )
     report["student_dir"] = str(student_dir)
     return report
+
+
+def _check_same_vocabulary_on_every_process(tokenizer) -> None:
+    """Stop a multi-process run whose processes hold different student vocabularies (training would diverge)."""
+    import hashlib
+
+    from accelerate.utils import gather_object
+
+    vocabulary = json.dumps(sorted(tokenizer.get_vocab().items()), ensure_ascii=False)
+    if len(set(gather_object([hashlib.sha256(vocabulary.encode()).hexdigest()]))) > 1:
+        raise RuntimeError(
+            "The processes of this run have different student vocabularies: --output_dir must be a folder every "
+            "machine sees (the main process shares its vocabulary there), or build the student once (`rudistill "
+            "vocab`, then `rudistill init-student`) and pass its folder with --student."
+        )
 
 
 def main(name: str, argv: list[str] | None = None) -> int:
@@ -387,5 +417,6 @@ def main(name: str, argv: list[str] | None = None) -> int:
     metrics = ", ".join(
         f"{k} {v:.4f}" for k, v in report["evaluation"].items() if k.startswith("eval_") and isinstance(v, float)
     )
-    print(f"{recipe.name}: student -> {report['student_dir']}  ({metrics})")
+    if training_args.process_index == 0:
+        print(f"{recipe.name}: student -> {report['student_dir']}  ({metrics})")
     return 0

@@ -9,6 +9,11 @@ example (the DistilRuBERT-tiny losses):
   rudistill distill --student student-init --teacher DeepPavlov/rubert-base-cased-conversational \\
       --dataset corpus.jsonl --output_dir run --alpha_mlm 0.5 --alpha_mse 0.1 --alpha_ce 0 --alpha_cos 0 \\
       --hidden_matching average --projection fixed --learning_rate 5e-4 --adam_beta2 0.98
+
+On several processes (GPUs, or CPU processes with --use_cpu), launch the same command with torchrun or accelerate;
+--per_device_train_batch_size is per process, so the global batch is it x processes x accumulation steps:
+  torchrun --nproc_per_node 2 -m hf_rudistill.cli distill --student student-init ...
+  accelerate launch --config_file recipes/accelerate/ddp.yaml -m hf_rudistill.cli distill --student student-init ...
 """
 
 from __future__ import annotations
@@ -60,10 +65,12 @@ def run(args) -> int:
         saved = os.path.join(model_args.student, "vocab_mapping.json")
         mapping = VocabMapping.from_pretrained(model_args.student) if os.path.isfile(saved) else None
 
-    train_texts, eval_texts = load_splits(data_args, seed=training_args.seed)
     teacher_side = None if same_vocabulary else teacher_tokenizer
-    train = tokenize_for_distillation(train_texts, student_tokenizer, teacher_side, data=data_args)
-    evaluation = tokenize_for_distillation(eval_texts, student_tokenizer, teacher_side, data=data_args)
+    # under torchrun / accelerate launch the main process tokenises first; the others reuse its datasets cache
+    with training_args.main_process_first(desc="tokenising the corpus"):
+        train_texts, eval_texts = load_splits(data_args, seed=training_args.seed)
+        train = tokenize_for_distillation(train_texts, student_tokenizer, teacher_side, data=data_args)
+        evaluation = tokenize_for_distillation(eval_texts, student_tokenizer, teacher_side, data=data_args)
     collator = build_collator(data_args, student_tokenizer, teacher_side, mapping, train)
     trainer = DistillationTrainer(
         model=student,
@@ -76,6 +83,7 @@ def run(args) -> int:
     trainer.train(resume_from_checkpoint=training_args.resume_from_checkpoint)
     metrics = trainer.evaluate()
     destination = save_student(trainer, os.path.join(training_args.output_dir, "student"))
-    print(f"distilled student -> {destination}")
-    print("evaluation: " + ", ".join(f"{k} {v:.4f}" for k, v in metrics.items() if isinstance(v, float)))
+    if trainer.is_world_process_zero():
+        print(f"distilled student -> {destination}")
+        print("evaluation: " + ", ".join(f"{k} {v:.4f}" for k, v in metrics.items() if isinstance(v, float)))
     return 0
