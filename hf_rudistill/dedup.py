@@ -22,8 +22,9 @@ Edge cases: a text with fewer units (words, or characters with ``char_shingles``
 shingle, the whole normalised text; a text with no word characters (empty, spaces, punctuation) normalises to
 the empty string, so all such texts are exact duplicates of each other and only the first is kept.
 
-The hashing functions are pure numpy functions of their arguments so that other backends (e.g. Spark)
-can call them on their own partitions and get identical results.
+The hashing functions are pure numpy functions of their arguments so that other backends call them on their own
+partitions and get identical results: :mod:`hf_rudistill.dedup_spark` runs :func:`document_hashes`,
+:func:`document_shingles` and :func:`jaccard_similarities` inside Spark tasks.
 """
 
 from __future__ import annotations
@@ -331,6 +332,12 @@ def document_hashes(texts: Sequence[str], config: DedupConfig) -> dict[str, np.n
     return {"exact_hash": exact_hashes(codes, offsets), "band_keys": band_keys(signatures, config.bands, config.rows)}
 
 
+def document_shingles(texts: Sequence[str], config: DedupConfig) -> tuple[np.ndarray, np.ndarray]:
+    """Shingle hashes of each text, ``(hashes, offsets)`` as :func:`shingle_hashes` returns them (the sets that
+    :func:`jaccard_similarities` compares)."""
+    return shingle_hashes(*normalize_texts(texts), config.ngram, config.char_shingles)
+
+
 def _starts_of_runs(ordered: np.ndarray) -> np.ndarray:
     """Mask of the elements (rows) of a sorted array that differ from their predecessor, the first included."""
     starts = np.ones(len(ordered), dtype=bool)
@@ -513,7 +520,7 @@ def _candidate_shingles(
     batches = range(0, len(documents), batch_size)
     for start in tqdm(batches, desc="Shingles of candidates", unit="batch", disable=not batches):
         batch = texts[documents[start : start + batch_size].tolist()][column]
-        hashes, shingle_offsets = shingle_hashes(*normalize_texts(batch), config.ngram, config.char_shingles)
+        hashes, shingle_offsets = document_shingles(batch, config)
         all_hashes.append(hashes)
         all_counts.append(np.diff(shingle_offsets))
     return np.concatenate(all_hashes), _offsets(np.concatenate(all_counts))

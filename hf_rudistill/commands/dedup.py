@@ -11,11 +11,18 @@ one of a DatasetDict), `embedded` (the bundled corpus) or a Hugging Face Hub dat
 .json (JSON lines) or .parquet file, or a folder (no suffix) for `Dataset.save_to_disk`; it is written beside
 its destination under a temporary name and moved into place when complete.
 
+With --engine spark the same functions run on Apache Spark (pip install hf_rudistill[spark], Java 17+), locally
+(--spark-master local[4]) or on a cluster (spark-submit hf_rudistill/dedup_spark.py INPUT OUTPUT ...), with the
+same kept rows and report. INPUT is then read by Spark when it is a .parquet/.jsonl/.json/.csv/.txt file, folder or
+URI (hdfs://, s3a://), and OUTPUT is a folder of part files as Spark writes them: JSON lines for .jsonl/.json,
+parquet otherwise.
+
 examples:
   rudistill dedup corpus.jsonl corpus.dedup.jsonl --report dedup.json
   rudistill dedup corpus.parquet out/ --preset deepvk --num-proc 4
   rudistill dedup corpus.jsonl audit.jsonl --keep-cluster-id     # keep every row, add cluster_id
   rudistill dedup corpus.jsonl out.jsonl --char-shingles --ngram 7 --threshold 0.8
+  rudistill dedup corpus.parquet dedup.parquet --engine spark --spark-master "local[2]"
 """
 
 from __future__ import annotations
@@ -30,7 +37,7 @@ from typing import TYPE_CHECKING
 if TYPE_CHECKING:
     from datasets import Dataset
 
-    from hf_rudistill.dedup import DedupConfig
+    from hf_rudistill.dedup import DedupConfig, DedupReport
 
 __all__ = ["add_arguments", "run"]
 
@@ -56,6 +63,16 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--threshold", type=float, help="Duplicate when Jaccard is strictly greater (0.7).")
     parser.add_argument("--seed", type=int, help="Seed of the MinHash permutations (42).")
     parser.add_argument("--num-proc", type=int, default=None, help="Processes for hashing (default: one).")
+    parser.add_argument(
+        "--engine",
+        choices=["datasets", "spark"],
+        default="datasets",
+        help="datasets: in this process (--num-proc workers); spark: on Apache Spark (default: %(default)s).",
+    )
+    parser.add_argument(
+        "--spark-master",
+        help="Spark master URL with --engine spark (default: local[*], or the cluster spark-submit was given).",
+    )
     parser.add_argument(
         "--keep-cluster-id",
         action="store_true",
@@ -99,6 +116,20 @@ def _save(dataset: Dataset, destination: Path, overwrite: bool) -> None:
         raise
 
 
+def _run_on_spark(args: argparse.Namespace, config: DedupConfig) -> DedupReport:
+    """Read, deduplicate and write with :mod:`hf_rudistill.dedup_spark`; return the report."""
+    try:
+        from hf_rudistill.dedup_spark import deduplicate_spark, read_texts, spark_session, write_frame
+    except ImportError as error:
+        raise ValueError("--engine spark needs PySpark: pip install 'hf_rudistill[spark]' (and Java 17+).") from error
+
+    spark = spark_session(args.spark_master)
+    frame = read_texts(spark, args.input, args.column, args.split)
+    result, report = deduplicate_spark(frame, args.column, config, keep_cluster_id=args.keep_cluster_id)
+    write_frame(result, str(args.output), overwrite=args.overwrite)
+    return report
+
+
 def run(args: argparse.Namespace) -> int:
     from hf_rudistill.atomic import atomic_write_text, check_destination
     from hf_rudistill.dedup import deduplicate
@@ -111,14 +142,17 @@ def run(args: argparse.Namespace) -> int:
         check_destination(destination, overwrite=args.overwrite)
         if not destination.parent.is_dir():
             raise FileNotFoundError(f"The folder of {destination} does not exist.")
-    dataset = load_text_dataset(args.input, split=args.split, column=args.column)
     try:
-        result, report = deduplicate(
-            dataset, args.column, config, num_proc=args.num_proc, keep_cluster_id=args.keep_cluster_id
-        )
+        if args.engine == "spark":
+            report = _run_on_spark(args, config)
+        else:
+            dataset = load_text_dataset(args.input, split=args.split, column=args.column)
+            result, report = deduplicate(
+                dataset, args.column, config, num_proc=args.num_proc, keep_cluster_id=args.keep_cluster_id
+            )
+            _save(result, args.output, args.overwrite)
     except TypeError as error:  # a value that is not a string: bad input, one plain line
         raise ValueError(str(error)) from error
-    _save(result, args.output, args.overwrite)
     summary = report.to_dict()
     if args.report:
         atomic_write_text(args.report, json.dumps({"config": config.to_dict(), **summary}, indent=2) + "\n")
