@@ -40,7 +40,6 @@ LOSSES = {
         alpha_mlm=2.0, alpha_ce=5.0, alpha_cos=1.0, alpha_mse=0.0, hidden_matching="last", projection="fixed"
     ),
 }
-MAX_LENGTH = 48
 EVAL_TEXTS = 16
 
 
@@ -55,6 +54,7 @@ def parse_arguments(argv: list[str] | None = None) -> argparse.Namespace:
     parser.add_argument("--accumulation", type=int, default=1)
     parser.add_argument("--steps", type=int, default=3)
     parser.add_argument("--per-device-eval-batch", type=int, default=4)
+    parser.add_argument("--max-length", type=int, default=48, help="Longest tokenised text (both tokenizers).")
     parser.add_argument(
         "--any-device",
         action="store_true",
@@ -64,8 +64,8 @@ def parse_arguments(argv: list[str] | None = None) -> argparse.Namespace:
     return parser.parse_args(argv)
 
 
-def tokenised(texts: list[str], student_tokenizer, teacher_tokenizer, same_vocabulary: bool) -> Dataset:
-    encode = lambda tokenizer: tokenizer(texts, truncation=True, max_length=MAX_LENGTH)["input_ids"]  # noqa: E731
+def tokenised(texts: list[str], student_tokenizer, teacher_tokenizer, same_vocabulary: bool, length: int) -> Dataset:
+    encode = lambda tokenizer: tokenizer(texts, truncation=True, max_length=length)["input_ids"]  # noqa: E731
     columns = {"input_ids": encode(student_tokenizer)}
     if not same_vocabulary:
         columns["teacher_input_ids"] = encode(teacher_tokenizer)
@@ -86,7 +86,7 @@ def run(name: str, student_dir: str, texts: list[str], options: argparse.Namespa
     student_tokenizer = load_tokenizer(student_dir)
     same_vocabulary = name == "same"
     collator = DataCollatorForDistillation(
-        student_tokenizer, None if same_vocabulary else teacher_tokenizer, max_length=2 * MAX_LENGTH
+        student_tokenizer, None if same_vocabulary else teacher_tokenizer, max_length=2 * options.max_length
     )
     args = DistillationTrainingArguments(
         output_dir=str(output),
@@ -110,8 +110,10 @@ def run(name: str, student_dir: str, texts: list[str], options: argparse.Namespa
         teacher_model=teacher,
         args=args,
         data_collator=collator,
-        train_dataset=tokenised(texts, student_tokenizer, teacher_tokenizer, same_vocabulary),
-        eval_dataset=tokenised(texts[:EVAL_TEXTS], student_tokenizer, teacher_tokenizer, same_vocabulary),
+        train_dataset=tokenised(texts, student_tokenizer, teacher_tokenizer, same_vocabulary, options.max_length),
+        eval_dataset=tokenised(
+            texts[:EVAL_TEXTS], student_tokenizer, teacher_tokenizer, same_vocabulary, options.max_length
+        ),
     )
     trainer.train()
     metrics = trainer.evaluate()

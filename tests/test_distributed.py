@@ -138,3 +138,38 @@ def test_checkpoint_and_student_are_written_once_and_match_one_process(runs, set
             assert (got[key] - expected[key]).abs().max() < 1e-5, (name, key)
     reloaded = AutoModelForMaskedLM.from_pretrained(two / setup / "student")
     assert reloaded.num_parameters() < 0.5 * AutoModelForMaskedLM.from_pretrained(DEMO_TEACHER).num_parameters()
+
+
+def _torchrun(arguments: list[str], log: Path) -> str:
+    command = [sys.executable, "-m", "torch.distributed.run", "--standalone", "--nproc_per_node", "2", *arguments]
+    environment = {**os.environ, "OMP_NUM_THREADS": "1", "HF_HUB_OFFLINE": "1"}
+    result = subprocess.run(command, env=environment, capture_output=True, text=True, timeout=900)
+    log.write_text(result.stdout + result.stderr)
+    assert result.returncode == 0, (result.stdout + result.stderr)[-4000:]
+    return result.stdout
+
+
+@pytest.mark.slow
+def test_rudistill_distill_runs_under_torchrun(runs, tmp_path):
+    root = runs[0].parent
+    arguments = ["-m", "hf_rudistill.cli", "distill", "--student", str(root / "reduced"), "--teacher", "embedded"]
+    arguments += ["--dataset", str(root / "texts.jsonl"), "--output_dir", str(tmp_path / "run"), "--max_steps", "2"]
+    arguments += ["--per_device_train_batch_size", "4", "--alpha_ce", "0", "--alpha_cos", "0", "--alpha_mse", "0.1"]
+    arguments += ["--projection", "fixed", "--hidden_matching", "average", "--max_length", "32", "--use_cpu"]
+    arguments += ["--report_to", "none", "--save_strategy", "no", "--disable_tqdm", "true"]
+    output = _torchrun(arguments, tmp_path / "distill.log")
+    assert output.count("distilled student ->") == 1  # printed by the main process only
+    assert AutoModelForMaskedLM.from_pretrained(tmp_path / "run" / "student").config.hidden_size == 64
+    assert [p.name for p in (tmp_path / "run").iterdir()] == ["student"]
+
+
+@pytest.mark.slow
+def test_a_recipe_runs_under_torchrun_with_one_shared_student_vocabulary(tmp_path):
+    recipe = Path(__file__).resolve().parents[1] / "recipes" / "distilrubert_tiny.py"
+    arguments = [str(recipe), "--demo", "--max_steps", "2", "--max_train_samples", "200", "--logging_steps", "1"]
+    output = _torchrun([*arguments, "--output_dir", str(tmp_path / "run"), "--disable_tqdm", "true"], tmp_path / "log")
+    assert output.count("distilrubert-tiny: student ->") == 1
+    report = json.loads((tmp_path / "run" / "student" / "distillation_report.json").read_text())
+    assert report["train"]["steps"] == 2 and report["vocabulary"]["method"] == "train"
+    shared = AutoTokenizer.from_pretrained(tmp_path / "run" / "student_tokenizer").get_vocab()
+    assert AutoTokenizer.from_pretrained(tmp_path / "run" / "student").get_vocab() == shared

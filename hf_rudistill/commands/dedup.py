@@ -46,7 +46,9 @@ OUTPUT_SUFFIXES = (".jsonl", ".json", ".parquet")
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("input", help="Corpus: a file, a save_to_disk folder, 'embedded' or a hub dataset id.")
-    parser.add_argument("output", type=Path, help="Result: a .jsonl, .json or .parquet file, or a folder.")
+    parser.add_argument(
+        "output", help="Result: a .jsonl, .json or .parquet file, or a folder (with --engine spark also a URI)."
+    )
     parser.add_argument("--column", default="text", help="Column holding the texts (default: %(default)s).")
     parser.add_argument("--split", default="train", help="Split of a DatasetDict or hub id (default: %(default)s).")
     parser.add_argument(
@@ -126,7 +128,7 @@ def _run_on_spark(args: argparse.Namespace, config: DedupConfig) -> DedupReport:
     spark = spark_session(args.spark_master)
     frame = read_texts(spark, args.input, args.column, args.split)
     result, report = deduplicate_spark(frame, args.column, config, keep_cluster_id=args.keep_cluster_id)
-    write_frame(result, str(args.output), overwrite=args.overwrite)
+    write_frame(result, args.output, overwrite=args.overwrite)
     return report
 
 
@@ -136,9 +138,14 @@ def run(args: argparse.Namespace) -> int:
     from hf_rudistill.loading import load_text_dataset
 
     config = _config(args)
-    if args.output.suffix and args.output.suffix not in OUTPUT_SUFFIXES:
+    uri = "://" in args.output  # cluster storage (hdfs://, s3a://): Spark writes it
+    if uri and args.engine != "spark":
+        raise ValueError(f"Output {args.output}: writing to a URI needs --engine spark.")
+    output = args.output if uri else Path(args.output)
+    suffix = os.path.splitext(args.output.rstrip("/"))[1]
+    if suffix and suffix not in OUTPUT_SUFFIXES:
         raise ValueError(f"Output {args.output}: expected a .jsonl, .json or .parquet file, or a folder (no suffix).")
-    for destination in [args.output] + ([args.report] if args.report else []):
+    for destination in ([] if uri else [output]) + ([args.report] if args.report else []):
         check_destination(destination, overwrite=args.overwrite)
         if not destination.parent.is_dir():
             raise FileNotFoundError(f"The folder of {destination} does not exist.")
@@ -150,7 +157,7 @@ def run(args: argparse.Namespace) -> int:
             result, report = deduplicate(
                 dataset, args.column, config, num_proc=args.num_proc, keep_cluster_id=args.keep_cluster_id
             )
-            _save(result, args.output, args.overwrite)
+            _save(result, output, args.overwrite)
     except TypeError as error:  # a value that is not a string: bad input, one plain line
         raise ValueError(str(error)) from error
     summary = report.to_dict()
