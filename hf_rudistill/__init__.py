@@ -27,6 +27,7 @@ _EXPORTS = {
     "DedupConfig": "dedup",
     "DedupReport": "dedup",
     "deduplicate": "dedup",
+    "deduplicate_spark": "dedup_spark",
 }
 
 __all__ = sorted(_EXPORTS)
