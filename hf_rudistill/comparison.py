@@ -74,4 +74,3 @@ def measure_model(model_dir: str | Path, *, wsd_config=None, seed: int = 0) -> d
         "vocab_size": model.config.vocab_size,
         "size_mb": sum(p.numel() * p.element_size() for p in model.parameters()) / 2**20,
     }
-
