@@ -250,7 +250,7 @@ def test_unknown_model_id_offline_gives_a_clear_error(monkeypatch, capsys):
     monkeypatch.setattr(huggingface_hub.constants, "HF_HUB_OFFLINE", True)
     with pytest.raises(BenchmarkInputError, match="nobody/no-such-model") as error:
         run_benchmark([ModelSpec.from_source("nobody/no-such-model")], SETTINGS, progress=False)
-    assert "offline mode is on" in str(error.value) and "local directory" in str(error.value)
+    assert "offline mode is on (HF_HUB_OFFLINE=1)" in str(error.value) and "local directory" in str(error.value)
     assert main(["benchmark", "nobody/no-such-model", "--devices", "cpu"]) == 2
     assert "cannot load the config of model 'nobody/no-such-model'" in capsys.readouterr().err
 
@@ -358,6 +358,9 @@ def test_results_round_trip_through_json_and_csv(tmp_path):
         "benchmark.json",
         "benchmark.md",
     ]
+    umask = os.umask(0)
+    os.umask(umask)
+    assert all((path.stat().st_mode & 0o777) == 0o666 & ~umask for path in paths.values())  # not tempfile's 0600
     loaded = load_results(tmp_path / "out")
     assert loaded == results
     assert json.loads(paths["benchmark.json"].read_text())["schema_version"] == 1
@@ -424,7 +427,25 @@ def test_cli_measures_a_local_config_with_pytorchbenchmark_timing_and_a_training
         assert measurement.status == "ok"
         assert len(measurement.time_samples_s) == 2
         assert measurement.time_s == min(measurement.time_samples_s)
-    # training builds the masked-LM model: encoder + MLM transform (+ LayerNorm) + decoder bias, decoder tied
-    assert train.num_parameters == inference.num_parameters - (32 * 32 + 32) + (32 * 32 + 32) + 2 * 32 + 1000
+    # training builds the masked-LM model: no pooler, but an MLM transform, its LayerNorm and a decoder bias
+    pooler = transform = 32 * 32 + 32
+    assert train.num_parameters == inference.num_parameters - pooler + transform + 2 * 32 + 1000
     assert results.settings["timing"] == "pytorchbenchmark"
     assert not [name for name in os.listdir(out) if name.endswith(".tmp")]
+
+
+def test_real_weights_are_loaded_when_asked(tmp_path):
+    from transformers import BertModel
+
+    BertModel(tiny_bert(1, 32)).save_pretrained(tmp_path / "saved")  # safetensors
+    settings = BenchmarkSettings(
+        batch_sizes=(1,), sequence_lengths=(8,), devices=("cpu",), warmup=0, calls=1, processes=1
+    )
+    results = run_benchmark(
+        [ModelSpec.from_source(str(tmp_path / "saved"), load_weights=True)], settings, progress=False
+    )
+    (measurement,) = results.measurements
+    assert measurement.status == "ok", measurement.error
+    assert results.models[0].random_weights is False and results.models[0].name == "saved"
+    with pytest.raises(BenchmarkInputError, match="loading real weights needs"):
+        run_benchmark([ModelSpec.from_source(str(tmp_path / "saved" / "config.json"), load_weights=True)], settings)

@@ -95,19 +95,23 @@ def load_config(source: str) -> PretrainedConfig:
     try:
         return AutoConfig.from_pretrained(source, trust_remote_code=False)
     except (OSError, ValueError) as error:
-        if is_offline_mode():
+        if Path(source).expanduser().exists():
+            problem = "the local path holds no readable config.json"
+            hint = "give a model directory saved with save_pretrained, or its config.json file"
+        elif is_offline_mode():
+            problem = "it is not a local path, and offline mode is on (HF_HUB_OFFLINE=1)"
             hint = (
-                "offline mode is on (HF_HUB_OFFLINE=1), so only models already in the local Hugging Face cache can "
-                "be used: give a local directory or config.json file, or a preset"
+                "only models already in the local Hugging Face cache can be used offline: give a local directory "
+                "or config.json file, or a preset"
             )
         else:
+            problem = "it is not a local path and the Hugging Face Hub did not provide it"
             hint = (
                 "check the id or the path; without network, set HF_HUB_OFFLINE=1 and give a local directory or "
                 "config.json file, or a preset"
             )
         raise BenchmarkInputError(
-            f"cannot load the config of model {source!r}: it is not a local path and the Hugging Face Hub did not "
-            f"provide it; {hint}. ({describe_error(error)})"
+            f"cannot load the config of model {source!r}: {problem}; {hint}. ({describe_error(error)})"
         ) from error
 
 
@@ -137,8 +141,10 @@ def resolve(spec: ModelSpec) -> ResolvedModel:
     """Load the config (no weights) and check the model can be benchmarked; raises ``BenchmarkInputError``."""
     if spec.config is None and spec.source is None:
         raise BenchmarkInputError(f"model {spec.name!r} has neither a source nor a config.")
-    if spec.load_weights and spec.source is None:
-        raise BenchmarkInputError(f"model {spec.name!r} has no source to load real weights from.")
+    if spec.load_weights and (spec.source is None or Path(spec.source).expanduser().is_file()):
+        raise BenchmarkInputError(
+            f"model {spec.name!r}: loading real weights needs a hub id or a model directory, got {spec.source!r}."
+        )
     config = spec.config if spec.config is not None else load_config(spec.source)
     if getattr(config, "vocab_size", None) is None:
         raise BenchmarkInputError(f"model {spec.name!r}: its config has no vocab_size, so no input ids can be drawn.")

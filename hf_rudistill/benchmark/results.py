@@ -49,7 +49,7 @@ import csv
 import io
 import json
 import os
-import tempfile
+import uuid
 from dataclasses import asdict, dataclass, field, fields
 from pathlib import Path
 
@@ -182,15 +182,13 @@ def measurements_csv(results: BenchmarkResults) -> str:
 
 def write_text_atomic(path: Path, text: str) -> None:
     """Write ``text`` to a temporary file next to ``path``, then move it into place (no partial file)."""
-    handle = tempfile.NamedTemporaryFile(
-        "w", encoding="utf-8", dir=path.parent, prefix=f".{path.name}.", suffix=".tmp", delete=False
-    )
+    temporary = path.with_name(f".{path.name}.{uuid.uuid4().hex}.tmp")
     try:
-        with handle:
+        with temporary.open("x", encoding="utf-8") as handle:
             handle.write(text)
-        os.replace(handle.name, path)
+        os.replace(temporary, path)
     except BaseException:
-        Path(handle.name).unlink(missing_ok=True)
+        temporary.unlink(missing_ok=True)
         raise
 
 

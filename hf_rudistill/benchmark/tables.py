@@ -138,12 +138,12 @@ def published_comparison_table(results: BenchmarkResults) -> str | None:
 def timing_description(settings: dict) -> str:
     if settings["timing"] == "pytorchbenchmark":
         return (
-            f"PyTorchBenchmark's method: minimum over {settings['repeats']} repeats of the mean time of "
-            f"{settings['number']} calls, no warm-up"
+            f"PyTorchBenchmark's method: minimum over {settings['processes']} processes x {settings['repeats']} "
+            f"repeats of the mean time of {settings['number']} calls, no warm-up"
         )
     return (
-        f"median of {settings['calls']} timed calls after {settings['warmup']} warm-up calls "
-        "(25th-75th percentile spread in benchmark.csv)"
+        f"median of {settings['processes']} processes x {settings['calls']} timed calls, each process after "
+        f"{settings['warmup']} warm-up calls (25th-75th percentile spread in benchmark.csv)"
     )
 
 
