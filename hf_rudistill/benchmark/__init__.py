@@ -7,11 +7,12 @@ calls". Memory: peak resident memory on CPU, torch's peak and the device memory 
 
     from hf_rudistill.benchmark import BenchmarkSettings, ModelSpec, preset_specs, run_benchmark, write_results
 
-    results = run_benchmark(
-        [*preset_specs("distilrubert-tiny-card"), ModelSpec.from_source("path/to/my-student")],
-        BenchmarkSettings(batch_sizes=(1, 16), sequence_lengths=(512,)),
-    )
-    write_results(results, "benchmark-results")   # benchmark.json (schema in ``results``), .csv, .md
+    if __name__ == "__main__":  # measurements run in fresh processes: scripts need the guard
+        results = run_benchmark(
+            [*preset_specs("distilrubert-tiny-card"), ModelSpec.from_source("path/to/my-student")],
+            BenchmarkSettings(batch_sizes=(1, 16), sequence_lengths=(512,)),
+        )
+        write_results(results, "benchmark-results")  # benchmark.json (schema in ``results``), .csv, .md
 """
 
 from .models import ModelSpec, preset_specs
