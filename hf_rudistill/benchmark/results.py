@@ -30,13 +30,15 @@
         "num_parameters": int | null,                       # of the model measured (train: the masked-LM model)
         "time_s": float | null,                             # robust: median; pytorchbenchmark: min of repeat means
         "time_low_s", "time_high_s": float | null,          # robust: 25th/75th percentile; else min/max repeat mean
-        "time_samples_s": [float],                          # robust: each call; pytorchbenchmark: each repeat mean
-        "cpu_rss_baseline_mb": float | null,                # bare measuring process, before the model
+        "time_samples_s": [float],                          # of every process: each timed call (robust), or each
+                                                            # repeat's mean per call (pytorchbenchmark)
+        "cpu_rss_baseline_mb": float | null,                # bare measuring process, before the model; the memory
+                                                            # figures are the largest over the point's processes
         "cpu_rss_peak_mb": float | null,                    # peak resident memory (PyTorchBenchmark's CPU figure)
         "cpu_rss_peak_scope": "calls" | "process" | null,   # peak over the measured calls, or the whole process
         "gpu_peak_allocated_mb", "gpu_peak_reserved_mb": float | null,   # torch allocator peaks over the calls
         "gpu_device_used_mb": float | null,                 # device memory in use (PyTorchBenchmark's GPU figure)
-        "wall_s": float | null                              # seconds the measuring process took, build included
+        "wall_s": float | null                              # seconds the measuring processes took, builds included
       }]
     }
 
