@@ -42,7 +42,7 @@
       }]
     }
 
-Files are written atomically: to a temporary file next to the destination, then moved into place.
+Files are written atomically (``hf_rudistill.atomic``): to a temporary file beside the destination, then moved.
 """
 
 from __future__ import annotations
@@ -50,11 +50,10 @@ from __future__ import annotations
 import csv
 import io
 import json
-import os
-import uuid
 from dataclasses import asdict, dataclass, field, fields
 from pathlib import Path
 
+from ..atomic import atomic_write_text
 from .presets import PublishedFigures, PublishedRun
 
 SCHEMA_VERSION = 1
@@ -182,18 +181,6 @@ def measurements_csv(results: BenchmarkResults) -> str:
     return buffer.getvalue()
 
 
-def write_text_atomic(path: Path, text: str) -> None:
-    """Write ``text`` to a temporary file next to ``path``, then move it into place (no partial file)."""
-    temporary = path.with_name(f".{path.name}.{uuid.uuid4().hex}.tmp")
-    try:
-        with temporary.open("x", encoding="utf-8") as handle:
-            handle.write(text)
-        os.replace(temporary, path)
-    except BaseException:
-        temporary.unlink(missing_ok=True)
-        raise
-
-
 def write_results(results: BenchmarkResults, output_dir: str | Path) -> dict[str, Path]:
     """Write ``benchmark.json``, ``benchmark.csv`` and ``benchmark.md`` under ``output_dir``; returns their paths.
 
@@ -211,5 +198,5 @@ def write_results(results: BenchmarkResults, output_dir: str | Path) -> dict[str
     paths = {}
     for name, text in texts.items():
         paths[name] = output_dir / name
-        write_text_atomic(paths[name], text)
+        atomic_write_text(paths[name], text)
     return paths

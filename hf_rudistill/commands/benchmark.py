@@ -58,36 +58,25 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 
 def run(args) -> int:
-    from ..benchmark import (
-        BenchmarkInputError,
-        ModelSpec,
-        markdown_report,
-        preset_specs,
-        run_benchmark,
-        write_results,
-    )
+    """Bad input raises ``BenchmarkInputError`` (a ValueError) before any measurement; the CLI prints it."""
+    from ..benchmark import BenchmarkInputError, ModelSpec, markdown_report, preset_specs, run_benchmark, write_results
 
-    try:
-        settings = BenchmarkSettings(
-            **{setting.name: getattr(args, setting.name) for setting in fields(BenchmarkSettings)}
-        )
-        specs = preset_specs(args.preset, args.load_weights) if args.preset else []
-        specs += [ModelSpec.from_source(source, args.load_weights) for source in args.models]
-        if not specs:
-            raise BenchmarkInputError("nothing to measure: give a MODEL (hub id, directory, config.json) or --preset.")
-        if args.output_dir and Path(args.output_dir).exists() and not Path(args.output_dir).is_dir():
-            raise BenchmarkInputError(f"--output-dir {args.output_dir} exists and is not a directory.")
-        results = run_benchmark(specs, settings)
-    except BenchmarkInputError as error:
-        print(f"rudistill benchmark: {error}", file=sys.stderr)
-        return 2
+    settings = BenchmarkSettings(
+        **{setting.name: getattr(args, setting.name) for setting in fields(BenchmarkSettings)}
+    )
+    specs = preset_specs(args.preset, args.load_weights) if args.preset else []
+    specs += [ModelSpec.from_source(source, args.load_weights) for source in args.models]
+    if not specs:
+        raise BenchmarkInputError("nothing to measure: give a MODEL (hub id, directory, config.json) or --preset.")
+    if args.output_dir and Path(args.output_dir).exists() and not Path(args.output_dir).is_dir():
+        raise BenchmarkInputError(f"--output-dir {args.output_dir} exists and is not a directory.")
+    results = run_benchmark(specs, settings)
     print(markdown_report(results))
-    for status in ("oom", "error"):
-        failed = [m for m in results.measurements if m.status == status]
-        for measurement in failed:
+    for measurement in results.measurements:
+        if measurement.status != "ok":
             print(
-                f"{status}: {measurement.model} {measurement.mode} {measurement.device} {measurement.dtype} "
-                f"{measurement.batch_size}x{measurement.sequence_length}: {measurement.error}",
+                f"{measurement.status}: {measurement.model} {measurement.mode} {measurement.device} "
+                f"{measurement.dtype} {measurement.batch_size}x{measurement.sequence_length}: {measurement.error}",
                 file=sys.stderr,
             )
     if args.output_dir:
