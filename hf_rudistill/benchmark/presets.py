@@ -14,9 +14,10 @@ cointegrated/rubert-tiny                    BertModel               11,784,168  
 distilrubert-tiny-cased-conversational      DistilBertForMaskedLM   10,394,898      10.4
 =========================================  ======================  ==============  ===========
 
-RuBERT counts include the pooler and no pre-training head (the Hub checkpoint of rubert-base-cased-conversational
-was a 711 MB ``BertModel`` until 2021); the DistilRuBERT counts include the masked-LM head, whose decoder is tied
-to the word embeddings (the 542 MB and 41.6 MB checkpoints). [1] 135,445,755 rounds to 135.4, which is what the
+RuBERT counts include the pooler and no pre-training head (rubert-base-cased-conversational's checkpoint was a
+711 MB file, the size of these weights in float32, until a 2021 upload added the MLM and NSP heads); the
+DistilRuBERT counts include the masked-LM head, whose decoder is tied to the word embeddings (their checkpoints
+are 542, 428 and 41.6 MB). [1] 135,445,755 rounds to 135.4, which is what the
 distilrubert-base card itself says; the tiny card's 135.5 is within 0.1 M. The other classes do not reproduce the
 card: the bare ``DistilBertModel`` gives 134.7 / 106.4 / 10.3 M and ``BertForPreTraining`` gives 178.6 / 11.9 M.
 
