@@ -35,6 +35,7 @@ from .losses import (
     pool_spans,
     soft_target_loss,
 )
+from .model_card import ModelCardCallback
 
 PROJECTION_NAME = "distillation_projection"
 PROJECTION_FILE = "distillation_projection.safetensors"
@@ -144,6 +145,8 @@ class DistillationTrainer(Trainer):
         self._teacher_head = _HeadPositions(teacher_model) if args.alpha_ce > 0 else None
         self._hidden_losses = hidden_losses
         self.add_callback(_CollatorEpoch(data_collator))
+        self.model_card_callback = ModelCardCallback()  # training facts for the model card (training_facts.json)
+        self.add_callback(self.model_card_callback)
         self._component_sums: dict[str, dict[str, torch.Tensor]] = {"train": {}, "eval": {}}
         self._component_steps = {"train": 0.0, "eval": 0.0}
 
@@ -350,6 +353,7 @@ class DistillationTrainer(Trainer):
             self.data_collator.mapping.save_pretrained(output_dir)
         with open(os.path.join(output_dir, CONFIG_FILE), "w", encoding="utf-8") as handle:
             json.dump(self.args.distillation_dict(), handle, indent=2)
+        self.model_card_callback.save(output_dir)
 
     def _load_from_checkpoint(self, resume_from_checkpoint: str, model=None) -> None:
         super()._load_from_checkpoint(resume_from_checkpoint, model)
