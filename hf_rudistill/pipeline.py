@@ -28,6 +28,8 @@ def load_splits(data: DataArguments, seed: int = 42):
         train, evaluation = split["train"], split["test"]
     if data.max_train_samples is not None:
         train = train.select(range(min(data.max_train_samples, len(train))))
+    if data.max_eval_samples is not None:
+        evaluation = evaluation.select(range(min(data.max_eval_samples, len(evaluation))))
     return train, evaluation
 
 
