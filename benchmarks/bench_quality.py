@@ -81,9 +81,8 @@ def main() -> dict:
     for name in ("teacher", "distilled", "scratch"):
         mlm = [row[name]["masked_token_accuracy"] for row in rows.values()]
         wsd_acc = [row[name]["wsd_accuracy"] for row in rows.values()]
-        print(
-            f"{name:<10} {spread(mlm):>20} {spread(wsd_acc):>20} {rows[args.seeds[0]][name]['parameters'] / 1e6:>10.2f}"
-        )
+        parameters = rows[args.seeds[0]][name]["parameters"] / 1e6
+        print(f"{name:<10} {spread(mlm):>20} {spread(wsd_acc):>20} {parameters:>10.2f}")
     wins = {
         metric: all(row["distilled"][metric] > row["scratch"][metric] for row in rows.values())
         for metric in ("masked_token_accuracy", "wsd_accuracy")
@@ -109,7 +108,8 @@ def main() -> dict:
     }
     print(
         f"distilled / teacher: word-sense accuracy {summary['distilled_wsd_fraction_of_teacher']:.2f}, "
-        f"size {summary['distilled_size_fraction_of_teacher']:.2f}, CPU time {summary['distilled_time_fraction_of_teacher']:.2f}"
+        f"size {summary['distilled_size_fraction_of_teacher']:.2f}, "
+        f"CPU time {summary['distilled_time_fraction_of_teacher']:.2f}"
     )
     summary["ok"] = all(wins.values())
     print(json.dumps(summary))
