@@ -419,7 +419,8 @@ def check_compatibility(student, teacher, args: DistillationTrainingArguments, c
     hidden_losses = args.alpha_mse > 0 or args.alpha_cos > 0
     if hidden_losses and student.config.hidden_size != teacher.config.hidden_size and args.projection == "none":
         raise ValueError(
-            f"Student hidden size {student.config.hidden_size} differs from the teacher's {teacher.config.hidden_size}: "
+            f"Student hidden size {student.config.hidden_size} differs from the teacher's "
+            f"{teacher.config.hidden_size}: "
             "hidden-state losses need projection='fixed' or 'trainable'."
         )
     if args.alpha_attn > 0 and student.config.num_attention_heads != teacher.config.num_attention_heads:
