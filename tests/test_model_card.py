@@ -10,12 +10,12 @@ from pathlib import Path
 
 import pytest
 import yaml
+from conftest import make_teacher
 from datasets import Dataset, DatasetDict
 from huggingface_hub import ModelCard, ModelCardData
 from huggingface_hub.repocard import metadata_load
 from huggingface_hub.repocard_data import model_index_to_eval_results
 from safetensors.torch import load_file
-from test_cli_vocab_student import make_teacher
 from transformers import AutoModelForMaskedLM
 
 from hf_rudistill.cli import main

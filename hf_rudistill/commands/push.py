@@ -1,10 +1,12 @@
 """Publish a distilled student to the Hugging Face Hub in one commit.
 
 Uploads the safetensors weights, config, tokenizer files, the vocabulary mapping (vocab_mapping.json /
-.safetensors), distillation_config.json and the model card (README.md; written with `rudistill card` first when
-the folder has none). Pickle files (pytorch_model.bin, training_args.bin, ...), checkpoints and other files are
-never uploaded; a folder whose only weights are pickled is refused. The repository is created when missing
-(--private applies then), and --revision commits to a branch (created from main when missing).
+.safetensors), distillation_config.json and the model card (README.md; generated first, as `rudistill card` does,
+when the folder has none). Pickle files (pytorch_model.bin, training_args.bin, ...), checkpoints and other files
+are never uploaded; a folder whose only weights are pickled is refused. The repository is created when missing
+(private with --private, else with the namespace's default visibility); --revision commits to a branch (created
+from main when missing). Files identical to those in the repository are skipped, so pushing an unchanged folder
+makes no commit.
 
 The token comes from huggingface_hub's usual sources: HF_TOKEN, or `hf auth login`. It is never printed or
 written. A failed push prints one line saying what went wrong and what to do, and changes nothing locally.
