@@ -121,7 +121,9 @@ def load_wsd_task(split: str | None = None) -> Dataset | DatasetDict:
         target = columns["validation" if _is_validation(record["text"]) else "train"]
         for name in features:
             target[name].append(row[name])
-    return _select(DatasetDict({name: Dataset.from_dict(cols, features=features) for name, cols in columns.items()}), split)
+    return _select(
+        DatasetDict({name: Dataset.from_dict(cols, features=features) for name, cols in columns.items()}), split
+    )
 
 
 def _select(splits: DatasetDict, split: str | None) -> Dataset | DatasetDict:

@@ -47,7 +47,8 @@ def format_summary(results: dict, output_dir: str | Path) -> str:
     lines = [
         "",
         "rudistill demo",
-        f"  corpus            {results['corpus']['train']:,} train / {results['corpus']['validation']:,} validation texts",
+        f"  corpus            {results['corpus']['train']:,} train / "
+        f"{results['corpus']['validation']:,} validation texts",
         f"  teacher           {teacher['parameters'] / 1e6:.1f}M parameters ({teacher['path']})",
         f"  held-out MLM acc  {mlm['accuracy']:.3f} teacher vs {mlm['baseline_accuracy']:.3f} "
         f"always predicting {mlm['baseline_token']!r} ({mlm['masked_tokens']:,} masked tokens)",

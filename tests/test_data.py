@@ -16,7 +16,7 @@ def test_corpus_is_deterministic_and_sized_as_documented():
 
 def test_corpus_has_no_empty_or_duplicated_texts_and_disjoint_splits():
     corpus = load_corpus()
-    texts = corpus["train"]["text"] + corpus["validation"]["text"]
+    texts = list(corpus["train"]["text"]) + list(corpus["validation"]["text"])
     assert all(text.strip() == text and text for text in texts)
     assert len(set(texts)) == len(texts)
     assert all("  " not in text for text in texts)

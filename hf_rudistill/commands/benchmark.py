@@ -2,6 +2,8 @@
 
 from ._unbuilt import add_arguments, not_built
 
+__all__ = ["add_arguments", "run"]
+
 
 def run(args) -> int:
     return not_built("benchmark")

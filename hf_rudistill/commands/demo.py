@@ -7,7 +7,9 @@ import argparse
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("--output-dir", default="rudistill-demo", help="Where to write every output (default: %(default)s).")
+    parser.add_argument(
+        "--output-dir", default="rudistill-demo", help="Where to write every output (default: %(default)s)."
+    )
 
 
 def run(args) -> int:

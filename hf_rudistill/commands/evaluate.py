@@ -29,6 +29,8 @@ from __future__ import annotations
 import argparse
 import sys
 
+__all__ = ["add_arguments", "run"]
+
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(

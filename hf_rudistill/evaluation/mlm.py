@@ -31,7 +31,9 @@ def masked_token_accuracy(
     if not texts:
         raise ValueError("masked_token_accuracy needs at least one text.")
     if tokenizer.mask_token_id is None:
-        raise ValueError(f"{type(tokenizer).__name__} has no mask token, so it cannot be used for masked-LM evaluation.")
+        raise ValueError(
+            f"{type(tokenizer).__name__} has no mask token, so it cannot be used for masked-LM evaluation."
+        )
     generator = torch.Generator().manual_seed(seed)
     device = next(model.parameters()).device
     was_training = model.training
