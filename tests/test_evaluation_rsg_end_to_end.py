@@ -149,3 +149,13 @@ def test_bad_input_is_refused_before_any_work_with_a_clear_message(tmp_path, cap
     assert code == 2
     assert message in capsys.readouterr().err
     assert not output.exists()
+
+
+def test_a_non_empty_output_dir_is_refused_without_overwrite(tmp_path, capsys):
+    output = tmp_path / "out"
+    output.mkdir()
+    (output / "results.json").write_text("{}")
+    code = main(["evaluate", str(DEMO_TEACHER), "--data", str(SAMPLE), "--output-dir", str(output), "--tasks", "RCB"])
+    assert code == 2
+    assert "already exists and is not empty" in capsys.readouterr().err
+    assert (output / "results.json").read_text() == "{}"

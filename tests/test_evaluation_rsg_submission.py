@@ -14,7 +14,6 @@ from hf_rudistill.evaluation import (
     write_results,
     write_submission,
 )
-from hf_rudistill.evaluation._atomic import write_text_atomically
 
 SAMPLE = Path(__file__).parent / "data" / "rsg_sample"
 
@@ -68,24 +67,6 @@ def test_write_submission_is_one_json_line_per_record(tmp_path):
     assert os.listdir(path.parent) == ["RWSD.jsonl"]
     with pytest.raises(ValueError, match="3 predictions for 20 test examples"):
         write_submission(task, test, [0, 1, 0], tmp_path)
-
-
-def test_atomic_write_leaves_the_old_file_when_writing_fails(tmp_path):
-    path = write_text_atomically(tmp_path / "a.json", "old\n")
-
-    class Unwritable:
-        def __str__(self):
-            raise RuntimeError("boom")
-
-    with pytest.raises(TypeError):
-        write_text_atomically(path, Unwritable())
-    assert path.read_text() == "old\n"
-    assert os.listdir(tmp_path) == ["a.json"]
-    write_text_atomically(path, "new\n")
-    assert path.read_text() == "new\n" and os.listdir(tmp_path) == ["a.json"]
-    umask = os.umask(0)
-    os.umask(umask)
-    assert path.stat().st_mode & 0o777 == 0o666 & ~umask  # a normal file, not a private temporary one
 
 
 def test_results_round_trip_and_format_check(tmp_path):

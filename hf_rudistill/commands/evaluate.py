@@ -73,6 +73,11 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     )
     parser.add_argument("--use-cpu", action="store_true", help="Train on the CPU even when a GPU is available.")
     parser.add_argument("--save-models", action="store_true", help="Keep the fine-tuned models in OUTPUT_DIR/models/.")
+    parser.add_argument(
+        "--overwrite",
+        action="store_true",
+        help="Write into a non-empty --output-dir (a previous run's files are replaced).",
+    )
 
 
 def parse_overrides(items: list[str]) -> dict[str, dict[str, str]]:
@@ -103,6 +108,7 @@ def run(args: argparse.Namespace) -> int:
             task_overrides=parse_overrides(args.override),
             use_cpu=args.use_cpu,
             save_models=args.save_models,
+            overwrite=args.overwrite,
         )
         results = evaluate_russian_superglue(args.model, config, data=args.data)
     except (ValueError, OSError) as error:

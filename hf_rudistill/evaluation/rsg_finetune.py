@@ -6,7 +6,8 @@ PARus) on the train split, evaluating on the validation split after every epoch 
 with the best validation score; report the validation metrics of that checkpoint, and predict the test
 split into the leaderboard submission. LiDiRus is predicted with the TERRa model and scored on its labels.
 
-Outputs in ``output_dir`` (written atomically; ``results.json`` is rewritten after every task):
+Outputs in ``output_dir`` (empty unless ``overwrite``; files written atomically, ``results.json`` rewritten after
+every task):
 ``results.json`` (schema in :mod:`.rsg_results`), ``submission/TASK.jsonl`` (:mod:`.rsg_submission`), and
 with ``save_models`` the fine-tuned models in ``models/TASK/``.
 """
@@ -25,6 +26,7 @@ from typing import Any
 import numpy as np
 from datasets import Dataset, DatasetDict
 
+from ..atomic import atomic_directory, check_destination
 from .rsg_data import DataSource, load_task
 from .rsg_formatting import encode_task
 from .rsg_metrics import compute_rsg_metrics
@@ -67,6 +69,9 @@ class RSGEvaluationConfig:
     )
     use_cpu: bool = field(default=False, metadata={"help": "Train on the CPU even when a GPU is available."})
     save_models: bool = field(default=False, metadata={"help": "Keep the fine-tuned models in output_dir/models/."})
+    overwrite: bool = field(
+        default=False, metadata={"help": "Write into a non-empty output_dir, replacing a previous run's files."}
+    )
 
 
 def task_hyperparameters(task: RSGTask, config: RSGEvaluationConfig) -> TaskHyperparameters:
@@ -119,9 +124,9 @@ def evaluate_russian_superglue(
     hyperparameters = {task.name: task_hyperparameters(task, config) for task in tasks if task.defaults}
     if config.max_train_samples is not None and config.max_train_samples <= 0:
         raise ValueError(f"max_train_samples must be positive, got {config.max_train_samples}.")
+    output_dir = check_destination(config.output_dir, overwrite=config.overwrite)
     task_data = {task.name: load_task(task, data) for task in tasks}
     tokenizer = AutoTokenizer.from_pretrained(model_name_or_path)
-    output_dir = Path(config.output_dir)
     started = time.perf_counter()
     results = _new_results(model_name_or_path, data, config, tasks)
     terra = None  # (trainer, max_length) of TERRa, for LiDiRus
@@ -321,9 +326,6 @@ def _remove_if_empty(folder: Path) -> None:
 
 
 def _save_model(trainer, target: Path) -> None:
-    """Save the model and tokenizer into a temporary folder next to ``target``, then move it into place."""
-    temporary = target.with_name(f".{target.name}.tmp")
-    shutil.rmtree(temporary, ignore_errors=True)
-    trainer.save_model(str(temporary))
-    shutil.rmtree(target, ignore_errors=True)
-    temporary.rename(target)
+    """Save the model and tokenizer into a staging folder next to ``target``, then move it into place."""
+    with atomic_directory(target, overwrite=True) as staging:
+        trainer.save_model(str(staging))

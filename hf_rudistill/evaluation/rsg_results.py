@@ -47,7 +47,7 @@ import json
 import os
 from pathlib import Path
 
-from ._atomic import write_text_atomically
+from ..atomic import atomic_write_text
 
 RESULTS_FORMAT = "hf_rudistill/russian-superglue-results"
 RESULTS_FORMAT_VERSION = 1
@@ -56,7 +56,8 @@ RESULTS_FILENAME = "results.json"
 
 def write_results(results: dict, path: str | os.PathLike) -> Path:
     """Write ``results`` (the schema above) to ``path`` atomically."""
-    return write_text_atomically(path, json.dumps(results, indent=2, ensure_ascii=False) + "\n")
+    atomic_write_text(path, json.dumps(results, indent=2, ensure_ascii=False) + "\n")
+    return Path(path)
 
 
 def read_results(path: str | os.PathLike) -> dict:

@@ -15,7 +15,7 @@ from pathlib import Path
 
 from datasets import Dataset
 
-from ._atomic import write_text_atomically
+from ..atomic import atomic_write_text
 from .rsg_tasks import RSGTask
 
 
@@ -46,4 +46,6 @@ def write_submission(
 ) -> Path:
     """Write ``directory/TASK.jsonl`` atomically and return its path."""
     lines = (json.dumps(record) for record in submission_records(task, dataset, predictions))
-    return write_text_atomically(Path(directory) / f"{task.name}.jsonl", "".join(line + "\n" for line in lines))
+    path = Path(directory) / f"{task.name}.jsonl"
+    atomic_write_text(path, "".join(line + "\n" for line in lines))
+    return path
