@@ -256,7 +256,7 @@ def _finetune(task, model_name_or_path, tokenizer, data: DatasetDict, hyperparam
     )
     try:
         trainer.train()
-        evaluation = trainer.evaluate()
+        best = _best_evaluation(trainer)
         predictions = _predict(trainer, encode_task(task, data["test"], tokenizer, max_length))
         submission = write_submission(task, data["test"], predictions, Path(config.output_dir) / "submission")
         if config.save_models:
@@ -266,10 +266,10 @@ def _finetune(task, model_name_or_path, tokenizer, data: DatasetDict, hyperparam
         _remove_if_empty(checkpoints.parent)
     entry = {
         "split": "validation",
-        "metrics": {name: evaluation[f"eval_{name}"] for name in task.metrics},
-        "score": evaluation["eval_score"],
+        "metrics": {name: best[f"eval_{name}"] for name in task.metrics},
+        "score": best["eval_score"],
         "hyperparameters": {**dataclasses.asdict(hyperparameters), "max_length": max_length},
-        "best_epoch": _best_epoch(trainer),
+        "best_epoch": best["epoch"],
         "num_examples": {"train": len(train), "validation": len(validation), "test": len(data["test"])},
         "submission": submission.relative_to(config.output_dir).as_posix(),
     }
@@ -310,12 +310,10 @@ def _predict(trainer, encoded: Dataset) -> np.ndarray:
     return _label_ids(output.predictions)
 
 
-def _best_epoch(trainer) -> float | None:
-    best_step = getattr(trainer.state, "best_global_step", None)
-    return next(
-        (log["epoch"] for log in trainer.state.log_history if "eval_score" in log and log.get("step") == best_step),
-        None,
-    )
+def _best_evaluation(trainer) -> dict[str, float]:
+    """The validation log of the checkpoint ``load_best_model_at_end`` restored (the best ``eval_score``)."""
+    evaluations = [log for log in trainer.state.log_history if "eval_score" in log]
+    return next(log for log in evaluations if log["step"] == trainer.state.best_global_step)
 
 
 def _remove_if_empty(folder: Path) -> None:
