@@ -51,8 +51,18 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def main(argv: list[str] | None = None) -> int:
+    argv = sys.argv[1:] if argv is None else list(argv)
     parser = build_parser()
-    args = parser.parse_args(argv)
+    module = None
+    if argv and argv[0] in COMMANDS:
+        module = importlib.import_module(f"hf_rudistill.commands.{argv[0].replace('-', '_')}")
+    if getattr(module, "HF_ARGUMENTS", False):  # options are dataclass fields, parsed by HfArgumentParser
+        if any(a in ("-h", "--help") for a in argv[1:]):
+            module.build_parser().print_help()
+            return 0
+        args = argparse.Namespace(command=argv[0], arguments=argv[1:], run=module.run)
+    else:
+        args = parser.parse_args(argv)
     if args.command is None:
         parser.print_help()
         return 2

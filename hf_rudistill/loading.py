@@ -33,6 +33,22 @@ def load_model(name_or_path: str | os.PathLike, model_class=None, *, kind: str =
         raise _explain(kind, str(name_or_path), error) from error
 
 
+def load_teacher(name_or_path: str | os.PathLike, *, require_mlm_head: bool = True, **kwargs):
+    """Load a teacher ``*ForMaskedLM``; raise when its checkpoint has no MLM head weights and one is required.
+
+    ``transformers`` silently initialises missing head weights at random, which would make soft targets noise.
+    """
+    model, info = load_model(name_or_path, kind="teacher", output_loading_info=True, **kwargs)
+    missing_head = [key for key in info["missing_keys"] if not key.startswith(f"{model.base_model_prefix}.")]
+    if missing_head and require_mlm_head:
+        raise ValueError(
+            f"The teacher {str(name_or_path)!r} has no MLM head weights ({', '.join(sorted(missing_head)[:3])}, ...), "
+            "so its soft targets would be random. Distil with hidden-state losses only (alpha_ce=0), or give the "
+            "teacher a head first (see recipes/deberta_v1_distill.py)."
+        )
+    return model
+
+
 def load_tokenizer(name_or_path: str | os.PathLike, *, kind: str = "tokenizer", **kwargs):
     """``AutoTokenizer.from_pretrained`` with a clear error on failure."""
     from transformers import AutoTokenizer

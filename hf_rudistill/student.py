@@ -138,7 +138,8 @@ def init_student(
         num_attention_heads=num_attention_heads,
         tokenizer=student_tokenizer,
     )
-    student = AutoModelForMaskedLM.from_config(config)
+    config.dtype = torch.float32  # students train in float32, whatever dtype the teacher was loaded in
+    student = AutoModelForMaskedLM.from_config(config, dtype=torch.float32)
     _copy_weights(
         teacher,
         student,

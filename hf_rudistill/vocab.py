@@ -31,6 +31,16 @@ class TokenizerFamily:
     continuation_prefix: str | None
     """Prefix of word-internal pieces (``"##"`` for WordPiece), ``None`` when pieces are raw strings."""
 
+    def starts_word(self, token: str) -> bool:
+        """Whether ``token`` begins a word (no ``##``; ``Ġ`` / ``▁`` for byte-level BPE / Unigram)."""
+        if self.continuation_prefix:
+            return not token.startswith(self.continuation_prefix)
+        if self.name == "byte-level-bpe":
+            return token.startswith("Ġ")
+        if self.name == "unigram":
+            return token.startswith("▁")
+        return True
+
     def is_single_character(self, token: str) -> bool:
         """Whether ``token`` spells one character (``a``, ``##a``, ``▁a``; a byte for byte-level BPE)."""
         if self.continuation_prefix and token.startswith(self.continuation_prefix):
