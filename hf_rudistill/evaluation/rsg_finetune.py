@@ -27,6 +27,7 @@ import numpy as np
 from datasets import Dataset, DatasetDict
 
 from ..atomic import atomic_directory, check_destination
+from ..loading import load_model, load_tokenizer
 from .rsg_data import DataSource, load_task
 from .rsg_formatting import encode_task
 from .rsg_metrics import compute_rsg_metrics
@@ -112,8 +113,6 @@ def evaluate_russian_superglue(
         config: what to run (defaults: every task with its default hyperparameters).
         data: the official archive folder, a Hub id, or another source of :func:`.rsg_data.load_task`.
     """
-    from transformers import AutoTokenizer
-
     config = config or RSGEvaluationConfig()
     tasks = resolve_tasks(config.tasks)
     for name in config.task_overrides:
@@ -126,7 +125,7 @@ def evaluate_russian_superglue(
         raise ValueError(f"max_train_samples must be positive, got {config.max_train_samples}.")
     output_dir = check_destination(config.output_dir, overwrite=config.overwrite)
     task_data = {task.name: load_task(task, data) for task in tasks}
-    tokenizer = AutoTokenizer.from_pretrained(model_name_or_path)
+    tokenizer = load_tokenizer(model_name_or_path)
     started = time.perf_counter()
     results = _new_results(model_name_or_path, data, config, tasks)
     terra = None  # (trainer, max_length) of TERRa, for LiDiRus
@@ -204,11 +203,12 @@ def _finetune(task, model_name_or_path, tokenizer, data: DatasetDict, hyperparam
 
     set_seed(config.seed)
     if task.multiple_choice:
-        model = AutoModelForMultipleChoice.from_pretrained(model_name_or_path)
+        model = load_model(model_name_or_path, AutoModelForMultipleChoice)
         collator = DataCollatorForMultipleChoice(tokenizer)
     else:
-        model = AutoModelForSequenceClassification.from_pretrained(
+        model = load_model(
             model_name_or_path,
+            AutoModelForSequenceClassification,
             num_labels=task.num_labels,
             id2label=dict(enumerate(task.label_names)),
             label2id={name: i for i, name in enumerate(task.label_names)},
