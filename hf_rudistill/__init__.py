@@ -24,6 +24,9 @@ _EXPORTS = {
     "load_corpus": "data",
     "load_wsd_task": "data",
     "DEMO_TEACHER": "assets",
+    "DedupConfig": "dedup",
+    "DedupReport": "dedup",
+    "deduplicate": "dedup",
 }
 
 __all__ = sorted(_EXPORTS)

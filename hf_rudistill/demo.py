@@ -1,58 +1,83 @@
-"""``rudistill demo``: the whole pipeline, offline, on the embedded corpus and teacher."""
+"""``rudistill demo``: the whole pipeline, offline, on the embedded corpus and teacher.
+
+1. the DistilRuBERT-tiny recipe's demo preset: dedup, a reduced student vocabulary, the mapping, a student
+   initialised from the teacher, distillation (MLM + MSE) -> ``OUTPUT/distilled/student``;
+2. the same architecture and tokenizer trained from scratch with masked-LM alone, same data and steps
+   -> ``OUTPUT/scratch/student``;
+3. teacher, distilled and scratch students measured: held-out masked-token accuracy, word-sense accuracy after
+   fine-tuning, size;
+4. ``OUTPUT/results.json`` and a summary table.
+"""
 
 from __future__ import annotations
 
 import json
+import time
 from pathlib import Path
 
-PENDING_STAGES = [
-    "dedup: near-duplicate removal",
-    "vocab: reduced student vocabulary and token mapping",
-    "init-student: student initialised from the teacher",
-    "distill: distillation of a tiny student",
-    "evaluate: distilled and from-scratch students",
-    "benchmark: speed and memory",
-    "card: model card",
-]
+MODELS = ("teacher", "distilled", "scratch")
 
 
-def run_demo(output_dir: str | Path) -> dict:
-    """Run every stage that exists, write ``results.json`` under ``output_dir`` and return the results."""
-    from transformers import AutoModelForMaskedLM, AutoTokenizer
-
+def run_demo(output_dir: str | Path, *, max_steps: int | None = None, wsd_epochs: float | None = None) -> dict:
+    """Run every stage, write ``results.json`` under ``output_dir`` and return the results."""
     from .assets import DEMO_TEACHER
-    from .data import load_corpus
-    from .evaluation import masked_token_accuracy
+    from .atomic import atomic_write_text, check_destination
+    from .comparison import measure_model, train_from_scratch
+    from .evaluation.wsd import WSDFinetuneConfig
+    from .recipes import RECIPES, parse_recipe_arguments, run_recipe
 
     output_dir = Path(output_dir)
-    output_dir.mkdir(parents=True, exist_ok=True)
-    corpus = load_corpus()
-    teacher = AutoModelForMaskedLM.from_pretrained(DEMO_TEACHER)
-    tokenizer = AutoTokenizer.from_pretrained(DEMO_TEACHER)
-    teacher_mlm = masked_token_accuracy(
-        teacher, tokenizer, corpus["validation"]["text"], baseline_texts=corpus["train"]["text"]
-    )
-    results = {
-        "corpus": {split: len(rows) for split, rows in corpus.items()},
-        "teacher": {"path": str(DEMO_TEACHER), "parameters": teacher.num_parameters(), "heldout_mlm": teacher_mlm},
-        "stages_not_built": PENDING_STAGES,
+    check_destination(output_dir / "distilled", overwrite=True)
+    started = time.perf_counter()
+    recipe = RECIPES["distilrubert-tiny"]
+    argv = ["--demo", "--output_dir", str(output_dir / "distilled")]
+    if max_steps is not None:
+        argv += ["--max_steps", str(max_steps)]
+    model_args, data_args, student_args, training_args = parse_recipe_arguments(recipe, argv)
+    report = run_recipe(recipe, model_args, data_args, student_args, training_args)
+    distilled = Path(report["student_dir"])
+    scratch = train_from_scratch(distilled, output_dir / "scratch", training_args, data_args)
+
+    wsd = WSDFinetuneConfig() if wsd_epochs is None else WSDFinetuneConfig(epochs=wsd_epochs)
+    folders = {"teacher": Path(DEMO_TEACHER), "distilled": distilled, "scratch": scratch}
+    measures = {
+        name: measure_model(folder, wsd_config=wsd, seed=training_args.seed) for name, folder in folders.items()
     }
-    (output_dir / "results.json").write_text(json.dumps(results, indent=2, ensure_ascii=False) + "\n")
+    results = {
+        "recipe": recipe.name,
+        "steps": report["train"]["steps"],
+        "dedup": report.get("dedup"),
+        "vocabulary": report.get("vocabulary"),
+        "models": {name: {"path": str(folders[name]), **measures[name]} for name in MODELS},
+        "wall_time_s": round(time.perf_counter() - started, 1),
+    }
+    atomic_write_text(output_dir / "results.json", json.dumps(results, indent=2, ensure_ascii=False) + "\n")
     return results
 
 
 def format_summary(results: dict, output_dir: str | Path) -> str:
-    teacher = results["teacher"]
-    mlm = teacher["heldout_mlm"]
+    """The final table: what each model scores, and where the outputs are."""
+    output_dir = Path(output_dir).resolve()
+    models = results["models"]
+    header = f"{'model':<10} {'params, M':>9} {'vocab':>6} {'size, MB':>8} {'MLM acc':>8} {'WSD acc':>8}"
     lines = [
         "",
-        "rudistill demo",
-        f"  corpus            {results['corpus']['train']:,} train / "
-        f"{results['corpus']['validation']:,} validation texts",
-        f"  teacher           {teacher['parameters'] / 1e6:.1f}M parameters ({teacher['path']})",
-        f"  held-out MLM acc  {mlm['accuracy']:.3f} teacher vs {mlm['baseline_accuracy']:.3f} "
-        f"always predicting {mlm['baseline_token']!r} ({mlm['masked_tokens']:,} masked tokens)",
-        "  not built yet     " + "\n                    ".join(results["stages_not_built"]),
-        f"  outputs           {Path(output_dir).resolve()}/results.json",
+        f"rudistill demo ({results['recipe']}, {results['steps']} steps, {results['wall_time_s'] / 60:.1f} min)",
+        header,
+    ]
+    for name in MODELS:
+        m = models[name]
+        lines.append(
+            f"{name:<10} {m['parameters'] / 1e6:>9.2f} {m['vocab_size']:>6,} {m['size_mb']:>8.1f} "
+            f"{m['masked_token_accuracy']:>8.3f} {m['wsd_accuracy']:>8.3f}"
+        )
+    lines += [
+        "MLM acc: held-out masked-token accuracy (the students share one tokenizer; the teacher has its own).",
+        "WSD acc: word-sense accuracy on unseen contexts after fine-tuning.",
+        "",
+        f"outputs: {output_dir}",
+        f"  distilled student  {models['distilled']['path']}",
+        f"  scratch student    {models['scratch']['path']}",
+        f"  results            {output_dir / 'results.json'}",
     ]
     return "\n".join(lines)

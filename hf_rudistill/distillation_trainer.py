@@ -102,16 +102,19 @@ class DistillationTrainer(Trainer):
     ):
         if not isinstance(args, DistillationTrainingArguments):
             raise TypeError("DistillationTrainer needs args=DistillationTrainingArguments(...).")
-        if model is None or teacher_model is None:
-            raise ValueError("DistillationTrainer needs both a student (model=...) and a teacher (teacher_model=...).")
+        teacher_losses = [name for name, weight in args.loss_weights.items() if weight > 0 and name != "mlm"]
+        if model is None:
+            raise ValueError("DistillationTrainer needs a student (model=...).")
+        if teacher_model is None and teacher_losses:
+            raise ValueError(f"The {', '.join(teacher_losses)} loss(es) need a teacher (teacher_model=...).")
         if isinstance(model, (str, os.PathLike)):
             model = load_model(model, kind="student")
-        if isinstance(teacher_model, (str, os.PathLike)):
-            teacher_model = load_teacher(teacher_model, require_mlm_head=args.alpha_ce > 0)
+        if isinstance(teacher_model, (str, os.PathLike)):  # (None: masked-LM training alone, e.g. from scratch)
+            teacher_model = load_teacher(teacher_model, missing_head="error" if args.alpha_ce > 0 else "ignore")
         if data_collator is None and processing_class is not None:
             data_collator = DataCollatorForDistillation(processing_class)
         check_compatibility(model, teacher_model, args, data_collator)
-        if args.alpha_attn > 0:  # only eager attention returns attention maps
+        if args.alpha_attn > 0:  # only eager attention returns attention maps (a teacher is there: checked above)
             model.set_attn_implementation("eager")
             teacher_model.set_attn_implementation("eager")
         hidden_losses = args.alpha_mse > 0 or args.alpha_cos > 0
@@ -132,9 +135,11 @@ class DistillationTrainer(Trainer):
             **kwargs,
         )
         self.loss_is_scaled_for_ga = True  # every component is normalised by its global item count
-        teacher_model.eval().requires_grad_(False)
-        teacher_model.to(getattr(torch, args.teacher_dtype))
-        self.teacher = self.accelerator.prepare_model(teacher_model, evaluation_mode=True)
+        self.teacher = None
+        if teacher_model is not None:
+            teacher_model.eval().requires_grad_(False)
+            teacher_model.to(getattr(torch, args.teacher_dtype))
+            self.teacher = self.accelerator.prepare_model(teacher_model, evaluation_mode=True)
         self._student_head = _HeadPositions(model) if args.alpha_mlm > 0 or args.alpha_ce > 0 else None
         self._teacher_head = _HeadPositions(teacher_model) if args.alpha_ce > 0 else None
         self._hidden_losses = hidden_losses
@@ -250,6 +255,8 @@ class DistillationTrainer(Trainer):
     def _teacher_forward(self, inputs: dict, ce_positions: torch.Tensor | None) -> dict:
         """Teacher outputs the active losses read: logits at ``ce_positions`` and/or hidden states/attentions."""
         args = self.args
+        if self.teacher is None:  # masked-LM training alone
+            return {}
         wants_all_states = self._hidden_losses and parse_hidden_matching(args.hidden_matching) != "last"
         kwargs = {
             "input_ids": inputs["teacher_input_ids"],
@@ -374,12 +381,17 @@ def check_compatibility(student, teacher, args: DistillationTrainingArguments, c
     """Raise a clear error, before any training, when the models, the collator and the losses do not fit."""
     if not isinstance(collator, DataCollatorForDistillation):
         raise ValueError("DistillationTrainer needs data_collator=DataCollatorForDistillation(...).")
-    student_vocab, teacher_vocab = student.config.vocab_size, teacher.config.vocab_size
+    student_vocab = student.config.vocab_size
     if len(collator.tokenizer) > student_vocab:
         raise ValueError(
             f"The collator's student tokenizer has {len(collator.tokenizer)} tokens but the student model only "
             f"{student_vocab} embeddings: the tokenizer does not belong to this student."
         )
+    if (args.alpha_mlm > 0 or args.alpha_ce > 0) and student.get_output_embeddings() is None:
+        raise ValueError("The masked-LM and soft-target losses need a student with an MLM head (*ForMaskedLM).")
+    if teacher is None:
+        return
+    teacher_vocab = teacher.config.vocab_size
     if collator.same_vocabulary and teacher_vocab != student_vocab:
         raise ValueError(
             f"Teacher ({teacher_vocab} tokens) and student ({student_vocab}) vocabularies differ, but the collator "
@@ -410,8 +422,6 @@ def check_compatibility(student, teacher, args: DistillationTrainingArguments, c
         raise ValueError("alpha_attn > 0 needs the same number of attention heads in teacher and student.")
     if args.alpha_ce > 0 and teacher.get_output_embeddings() is None:
         raise ValueError("alpha_ce > 0 needs a teacher with an MLM head; this teacher is a bare encoder.")
-    if (args.alpha_mlm > 0 or args.alpha_ce > 0) and student.get_output_embeddings() is None:
-        raise ValueError("The masked-LM and soft-target losses need a student with an MLM head (*ForMaskedLM).")
     if hidden_losses or args.alpha_attn > 0:
         layers = student.config.num_hidden_layers, teacher.config.num_hidden_layers
         states = [torch.empty(0)] * (layers[0] + 1), [torch.empty(0)] * (layers[1] + 1)

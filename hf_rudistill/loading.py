@@ -33,20 +33,44 @@ def load_model(name_or_path: str | os.PathLike, model_class=None, *, kind: str =
         raise _explain(kind, str(name_or_path), error) from error
 
 
-def load_teacher(name_or_path: str | os.PathLike, *, require_mlm_head: bool = True, **kwargs):
-    """Load a teacher ``*ForMaskedLM``; raise when its checkpoint has no MLM head weights and one is required.
+def load_teacher(name_or_path: str | os.PathLike, *, missing_head: str = "error", **kwargs):
+    """Load a teacher ``*ForMaskedLM``, deciding what to do when its checkpoint has no MLM head weights.
 
-    ``transformers`` silently initialises missing head weights at random, which would make soft targets noise.
+    ``transformers`` silently initialises missing head weights at random, which makes soft targets noise.
+    ``missing_head``: ``"error"`` (raise), ``"tied"`` (the head becomes the tied input embeddings: identity
+    transform, zero bias — deepvk's public teacher ships without a head), or ``"ignore"`` (only hidden-state
+    losses read the teacher).
     """
+    if missing_head not in ("error", "tied", "ignore"):
+        raise ValueError(f"missing_head must be 'error', 'tied' or 'ignore', not {missing_head!r}.")
     model, info = load_model(name_or_path, kind="teacher", output_loading_info=True, **kwargs)
-    missing_head = [key for key in info["missing_keys"] if not key.startswith(f"{model.base_model_prefix}.")]
-    if missing_head and require_mlm_head:
+    missing = [key for key in info["missing_keys"] if not key.startswith(f"{model.base_model_prefix}.")]
+    if missing and missing_head == "error":
         raise ValueError(
-            f"The teacher {str(name_or_path)!r} has no MLM head weights ({', '.join(sorted(missing_head)[:3])}, ...), "
-            "so its soft targets would be random. Distil with hidden-state losses only (alpha_ce=0), or give the "
-            "teacher a head first (see recipes/deberta_v1_distill.py)."
+            f"The teacher {str(name_or_path)!r} has no MLM head weights ({', '.join(sorted(missing)[:3])}, ...), "
+            "so its soft targets would be random. Distil with hidden-state losses only (alpha_ce=0), or build the "
+            "head from the tied embeddings (teacher_head='tied', see recipes/deberta_v1_distill.py)."
         )
+    if missing and missing_head == "tied":
+        tie_mlm_head(model)
     return model
+
+
+def tie_mlm_head(model) -> None:
+    """Make the MLM head the tied input embeddings: logits = LayerNorm(act(hidden)) @ embeddings^T, with an
+    identity dense transform, unit LayerNorm and zero vocabulary bias."""
+    import torch
+
+    with torch.no_grad():
+        for name, parameter in model.named_parameters():
+            if name.startswith(f"{model.base_model_prefix}."):
+                continue
+            if parameter.dim() == 2 and parameter.shape[0] == parameter.shape[1]:
+                parameter.copy_(torch.eye(parameter.shape[0]))
+            elif "norm" in name.lower() and name.endswith("weight"):
+                parameter.fill_(1.0)
+            elif parameter.dim() == 1:
+                parameter.zero_()
 
 
 def load_tokenizer(name_or_path: str | os.PathLike, *, kind: str = "tokenizer", **kwargs):

@@ -44,6 +44,7 @@ class TeacherArguments:
     num_attention_heads: int = field(default=4, metadata={"help": "Number of attention heads per layer."})
     intermediate_size: int = field(default=1_024, metadata={"help": "Feed-forward size."})
     block_size: int = field(default=128, metadata={"help": "Tokens per packed training sequence."})
+    mlm_probability: float = field(default=0.15, metadata={"help": "Share of tokens selected for prediction."})
     save_dtype: str = field(default="float16", metadata={"help": "dtype of the saved weights (float16 or float32)."})
 
 
@@ -116,7 +117,9 @@ def main(argv: list[str] | None = None) -> dict:
             model=model,
             args=training_args,
             train_dataset=train_blocks,
-            data_collator=DataCollatorForLanguageModeling(tokenizer, mlm_probability=0.15, seed=training_args.seed),
+            data_collator=DataCollatorForLanguageModeling(
+                tokenizer, mlm_probability=teacher_args.mlm_probability, seed=training_args.seed
+            ),
             processing_class=tokenizer,
         )
         train_output = trainer.train()

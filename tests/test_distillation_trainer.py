@@ -231,3 +231,47 @@ def test_bad_setups_fail_before_training(student_tokenizer, teacher_tokenizer, t
             args=arguments(tmp_path),
             data_collator=DataCollatorForDistillation(teacher_tokenizer),
         )
+
+
+def test_masked_lm_alone_trains_without_a_teacher(student_tokenizer, train_texts, tmp_path):
+    config = BertConfig(
+        vocab_size=len(student_tokenizer),
+        hidden_size=32,
+        num_hidden_layers=1,
+        num_attention_heads=2,
+        intermediate_size=64,
+    )
+    args = arguments(tmp_path, alpha_mlm=1.0, alpha_ce=0.0, alpha_cos=0.0, max_steps=3)
+    trainer = DistillationTrainer(
+        model=AutoModelForMaskedLM.from_config(config),
+        args=args,
+        data_collator=DataCollatorForDistillation(student_tokenizer),
+        train_dataset=tokenised(train_texts[:48], student_tokenizer, None),
+    )
+    trainer.train()
+    assert trainer.teacher is None and len(logged(trainer, "mlm")) == 1
+    with pytest.raises(ValueError, match="The ce, cos loss\\(es\\) need a teacher"):
+        DistillationTrainer(
+            model=AutoModelForMaskedLM.from_config(config),
+            args=arguments(tmp_path),
+            data_collator=DataCollatorForDistillation(student_tokenizer),
+        )
+
+
+def test_a_headless_teacher_checkpoint_is_refused_for_soft_targets_or_given_a_tied_head(tmp_path):
+    from hf_rudistill.loading import load_teacher
+
+    encoder = BertModel(
+        BertConfig(vocab_size=50, hidden_size=16, num_hidden_layers=1, num_attention_heads=2, intermediate_size=32)
+    )
+    encoder.save_pretrained(tmp_path / "encoder")
+    with pytest.raises(ValueError, match="has no MLM head weights"):
+        load_teacher(tmp_path / "encoder")
+    tied = load_teacher(tmp_path / "encoder", missing_head="tied")
+    transform = tied.cls.predictions.transform
+    assert torch.equal(transform.dense.weight, torch.eye(16)) and not transform.dense.bias.any()
+    assert (
+        not tied.cls.predictions.bias.any()
+        and tied.get_output_embeddings().weight is tied.get_input_embeddings().weight
+    )
+    assert torch.equal(tied.bert.embeddings.word_embeddings.weight, encoder.embeddings.word_embeddings.weight)

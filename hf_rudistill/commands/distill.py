@@ -50,7 +50,7 @@ def run(args) -> int:
         raise ValueError("--student is required: a folder written by `rudistill init-student`.")
     teacher_path = str(DEMO_TEACHER) if model_args.teacher == "embedded" else model_args.teacher
     remote = {"trust_remote_code": model_args.trust_remote_code}
-    teacher = load_teacher(teacher_path, require_mlm_head=training_args.alpha_ce > 0, **remote)
+    teacher = load_teacher(teacher_path, missing_head="error" if training_args.alpha_ce > 0 else "ignore", **remote)
     teacher_tokenizer = load_tokenizer(teacher_path, kind="teacher tokenizer", **remote)
     student = load_model(model_args.student, kind="student", **remote)
     student_tokenizer = load_tokenizer(model_args.student, kind="student tokenizer", **remote)
