@@ -159,3 +159,19 @@ def test_a_non_empty_output_dir_is_refused_without_overwrite(tmp_path, capsys):
     assert code == 2
     assert "already exists and is not empty" in capsys.readouterr().err
     assert (output / "results.json").read_text() == "{}"
+
+
+def test_hyperparameters_defaults_then_global_values_then_task_overrides():
+    from hf_rudistill.evaluation import RSGEvaluationConfig, task_hyperparameters
+
+    rwsd, rcb = TASKS["RWSD"], TASKS["RCB"]
+    assert task_hyperparameters(rwsd, RSGEvaluationConfig()) == rwsd.defaults
+    config = RSGEvaluationConfig(learning_rate=3e-5, max_length=64, task_overrides={"rwsd": {"learning_rate": "1e-4"}})
+    assert task_hyperparameters(rwsd, config).learning_rate == 1e-4
+    assert task_hyperparameters(rwsd, config).max_length == 64
+    assert task_hyperparameters(rcb, config).learning_rate == 3e-5
+    assert task_hyperparameters(rcb, config).num_train_epochs == rcb.defaults.num_train_epochs
+    with pytest.raises(ValueError, match="batch_size must be positive"):
+        task_hyperparameters(rcb, RSGEvaluationConfig(batch_size=0))
+    with pytest.raises(ValueError, match="reuses the TERRa model"):
+        task_hyperparameters(TASKS["LiDiRus"], RSGEvaluationConfig())

@@ -89,6 +89,7 @@ def task_hyperparameters(task: RSGTask, config: RSGEvaluationConfig) -> TaskHype
     unknown = sorted(set(values) - set(_HYPERPARAMETER_TYPES))
     if unknown:
         raise ValueError(f"Unknown hyperparameter {unknown[0]!r}: choose from {', '.join(_HYPERPARAMETER_TYPES)}.")
+    values = {**dataclasses.asdict(task.defaults), **values}
     for name, value in values.items():
         try:
             values[name] = _HYPERPARAMETER_TYPES[name](value)
@@ -96,7 +97,7 @@ def task_hyperparameters(task: RSGTask, config: RSGEvaluationConfig) -> TaskHype
             raise ValueError(
                 f"{task.name}: {name} must be {_HYPERPARAMETER_TYPES[name].__name__}, got {value!r}."
             ) from None
-    hyperparameters = dataclasses.replace(task.defaults, **values)
+    hyperparameters = TaskHyperparameters(**values)
     for name in ("learning_rate", "num_train_epochs", "batch_size", "max_length"):
         if getattr(hyperparameters, name) <= 0:
             raise ValueError(f"{task.name}: {name} must be positive, got {getattr(hyperparameters, name)}.")
