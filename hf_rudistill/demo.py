@@ -6,7 +6,8 @@
    -> ``OUTPUT/scratch/student``;
 3. teacher, distilled and scratch students measured: held-out masked-token accuracy, word-sense accuracy after
    fine-tuning, size;
-4. ``OUTPUT/results.json`` and a summary table.
+4. CPU speed and memory of teacher and student (:mod:`hf_rudistill.benchmark`) -> ``OUTPUT/benchmark/``;
+5. ``OUTPUT/results.json`` and a summary table.
 """
 
 from __future__ import annotations
@@ -16,6 +17,23 @@ import time
 from pathlib import Path
 
 MODELS = ("teacher", "distilled", "scratch")
+BENCHMARK_GRID = {"batch_sizes": (1, 16), "sequence_lengths": (128,)}
+
+
+def benchmark_models(folders: dict[str, Path], output_dir: Path) -> dict[str, dict]:
+    """Speed and memory of each model (random weights from its config, as PyTorchBenchmark), written to
+    ``output_dir``; returns {name: {"time_s_b16": ..., "memory_mb_b16": ...}}."""
+    from .benchmark import BenchmarkSettings, ModelSpec, run_benchmark, write_results
+
+    specs = [ModelSpec(name=name, source=str(folder)) for name, folder in folders.items()]
+    settings = BenchmarkSettings(devices=("cpu",), processes=1, warmup=1, calls=5, **BENCHMARK_GRID)
+    results = run_benchmark(specs, settings)
+    write_results(results, output_dir)
+    return {
+        m.model: {"time_s_b16": m.time_s, "cpu_rss_peak_mb_b16": m.cpu_rss_peak_mb}
+        for m in results.measurements
+        if m.batch_size == 16 and m.status == "ok"
+    }
 
 
 def run_demo(output_dir: str | Path, *, max_steps: int | None = None, wsd_epochs: float | None = None) -> dict:
@@ -59,7 +77,10 @@ def format_summary(results: dict, output_dir: str | Path) -> str:
     """The final table: what each model scores, and where the outputs are."""
     output_dir = Path(output_dir).resolve()
     models = results["models"]
-    header = f"{'model':<10} {'params, M':>9} {'vocab':>6} {'size, MB':>8} {'MLM acc':>8} {'WSD acc':>8}"
+    header = (
+        f"{'model':<10} {'params, M':>9} {'vocab':>6} {'size, MB':>8} {'MLM acc':>8} {'WSD acc':>8} "
+        f"{'CPU s/batch':>11}"
+    )
     lines = [
         "",
         f"rudistill demo ({results['recipe']}, {results['steps']} steps, {results['wall_time_s'] / 60:.1f} min)",
@@ -69,15 +90,17 @@ def format_summary(results: dict, output_dir: str | Path) -> str:
         m = models[name]
         lines.append(
             f"{name:<10} {m['parameters'] / 1e6:>9.2f} {m['vocab_size']:>6,} {m['size_mb']:>8.1f} "
-            f"{m['masked_token_accuracy']:>8.3f} {m['wsd_accuracy']:>8.3f}"
+            f"{m['masked_token_accuracy']:>8.3f} {m['wsd_accuracy']:>8.3f} {m['time_s_b16']:>11.4f}"
         )
     lines += [
         "MLM acc: held-out masked-token accuracy (the students share one tokenizer; the teacher has its own).",
         "WSD acc: word-sense accuracy on unseen contexts after fine-tuning.",
+        "CPU s/batch: median forward time at batch 16 x 128 tokens (benchmark/benchmark.md has the full tables).",
         "",
         f"outputs: {output_dir}",
         f"  distilled student  {models['distilled']['path']}",
         f"  scratch student    {models['scratch']['path']}",
+        f"  speed and memory   {output_dir / 'benchmark'}",
         f"  results            {output_dir / 'results.json'}",
     ]
     return "\n".join(lines)

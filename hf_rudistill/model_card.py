@@ -56,18 +56,8 @@ RECIPE_FAMILIES = {
     "deberta-v1-distill": "deberta-v1-distill",
 }
 
-# Russian SuperGLUE: leaderboard order, the Hub dataset's config name and the task type for ``model-index``
-RSG_DATASET = "RussianNLP/russian_super_glue"
-RSG_TASKS = {
-    "LiDiRus": ("lidirus", "text-classification"),
-    "RCB": ("rcb", "text-classification"),
-    "PARus": ("parus", "multiple-choice"),
-    "MuSeRC": ("muserc", "question-answering"),
-    "TERRa": ("terra", "text-classification"),
-    "RUSSE": ("russe", "text-classification"),
-    "RWSD": ("rwsd", "text-classification"),
-    "DaNetQA": ("danetqa", "question-answering"),
-}
+# model-index task type of the Russian SuperGLUE tasks that are not classification
+RSG_TASK_TYPES = {"PARus": "multiple-choice", "MuSeRC": "question-answering", "DaNetQA": "question-answering"}
 # results.json metric name -> (Hub metric type, display name)
 RSG_METRICS = {
     "accuracy": ("accuracy", "Accuracy"),
@@ -76,7 +66,6 @@ RSG_METRICS = {
     "em": ("exact_match", "EM"),
     "mcc": ("matthews_correlation", "MCC"),
 }
-RSG_RESULTS_FORMAT = ("hf_rudistill/russian-superglue-results", 1)
 
 
 # ---- the callback ----------------------------------------------------------------------------------------
@@ -225,19 +214,19 @@ def _optional_json(path: Path, what: str) -> dict | None:
 
 
 def read_evaluation(path: str | os.PathLike) -> dict:
-    """A Russian SuperGLUE ``results.json`` (or the folder holding it), checked to be that format and version."""
+    """A Russian SuperGLUE ``results.json`` of ``rudistill evaluate`` (or the folder holding it), read and checked
+    by :func:`hf_rudistill.evaluation.read_results`."""
+    from .evaluation.rsg_results import RESULTS_FILENAME, read_results
+
     path = Path(path)
     if path.is_dir():
-        path = path / "results.json"
+        path = path / RESULTS_FILENAME
     if not path.is_file():
-        raise FileNotFoundError(f"No Russian SuperGLUE results file at {path}.")
-    results = _read_json(path, "Russian SuperGLUE results")
-    if (results.get("format"), results.get("format_version")) != RSG_RESULTS_FORMAT:
-        raise ValueError(
-            f"{path} is not a Russian SuperGLUE results file of this version (format {results.get('format')!r}, "
-            f"version {results.get('format_version')!r}; expected {RSG_RESULTS_FORMAT[0]!r}, version "
-            f"{RSG_RESULTS_FORMAT[1]}): write it with `rudistill evaluate`."
-        )
+        raise FileNotFoundError(f"No Russian SuperGLUE results file at {path}: write it with `rudistill evaluate`.")
+    try:
+        results = read_results(path)
+    except json.JSONDecodeError as error:
+        raise ValueError(f"{path} is not valid JSON: {error}") from error
     if not isinstance(results.get("tasks"), dict):
         raise ValueError(f"{path} has no 'tasks' object.")
     return results
@@ -326,12 +315,15 @@ def _evaluation_rows(evaluation: dict) -> tuple[list[dict], list]:
     """Table rows (leaderboard order, unknown tasks last) and the ``EvalResult`` list for ``model-index``."""
     from huggingface_hub import EvalResult
 
-    order = list(RSG_TASKS)
+    from .evaluation.rsg_tasks import HUB_DATASET, TASKS
+
+    order = list(TASKS)  # the leaderboard's
     names = sorted(evaluation["tasks"], key=lambda name: (order.index(name) if name in order else len(order), name))
     rows, results = [], []
     for name in names:
         task = evaluation["tasks"][name]
-        config, task_type = RSG_TASKS.get(name, (name.lower(), "text-classification"))
+        config = TASKS[name].config if name in TASKS else name.lower()
+        task_type = RSG_TASK_TYPES.get(name, "text-classification")
         metrics = []
         for metric, value in task["metrics"].items():
             metric_type, display = RSG_METRICS.get(metric, (metric, metric))
@@ -340,7 +332,7 @@ def _evaluation_rows(evaluation: dict) -> tuple[list[dict], list]:
                 EvalResult(
                     task_type=task_type,
                     task_name=f"Russian SuperGLUE {name}",
-                    dataset_type=RSG_DATASET,
+                    dataset_type=HUB_DATASET,
                     dataset_name=f"Russian SuperGLUE ({name})",
                     dataset_config=config,
                     dataset_split=task.get("split"),

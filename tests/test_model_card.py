@@ -22,7 +22,6 @@ from hf_rudistill.cli import main
 from hf_rudistill.distillation_config import DistillationTrainingArguments
 from hf_rudistill.model_card import (
     RSG_METRICS,
-    RSG_TASKS,
     TRAINING_FACTS_FILE,
     build_model_card,
     non_default_arguments,
@@ -148,12 +147,13 @@ def test_card_metadata_round_trips_through_huggingface_hub(student, tmp_path):
     name, results = model_index_to_eval_results(metadata["model-index"])
     assert name == REPO_ID
     evaluation = json.loads(EVALUATION.read_text())
-    # every (task, metric) of the results file is in model-index once, with its value, split and task type
+    task_types = {"PARus": "multiple-choice", "MuSeRC": "question-answering", "DaNetQA": "question-answering"}
+    # every (task, metric) of the results file is in model-index once, with its value, split, config and task type
     expected = {
         (f"Russian SuperGLUE ({task})", RSG_METRICS[metric][0], RSG_METRICS[metric][1]): (
             round(value, 4),
             evaluation["tasks"][task]["split"],
-            RSG_TASKS[task],
+            (task.lower(), task_types.get(task, "text-classification")),
         )
         for task in evaluation["tasks"]
         for metric, value in evaluation["tasks"][task]["metrics"].items()
@@ -223,6 +223,7 @@ def metadata_from(card: str) -> dict:
     [
         ({"benchmark": "missing/benchmark.json"}, FileNotFoundError, "No benchmark results"),
         ({"evaluation": BENCHMARK}, ValueError, "not a Russian SuperGLUE results file"),
+        ({"evaluation": DATA}, FileNotFoundError, "No Russian SuperGLUE results file at .*results.json"),
         ({"evaluation": "missing.json"}, FileNotFoundError, "No Russian SuperGLUE results"),
         ({"benchmark": EVALUATION}, ValueError, "schema version"),
         ({"license": "Apache 2.0"}, ValueError, "Hub license id"),
