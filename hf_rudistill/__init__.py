@@ -27,6 +27,8 @@ _EXPORTS = {
     "DedupConfig": "dedup",
     "DedupReport": "dedup",
     "deduplicate": "dedup",
+    "write_model_card": "model_card",
+    "push_student": "hub",
 }
 
 __all__ = sorted(_EXPORTS)

@@ -341,6 +341,7 @@ def run_recipe(recipe: Recipe, model_args, data_args, student_args, training_arg
         )
         report["initialisation"] = init
 
+    parameters = {"teacher": teacher.num_parameters(), "student": student.num_parameters()}
     run = distil(
         student,
         teacher,
@@ -353,7 +354,7 @@ def run_recipe(recipe: Recipe, model_args, data_args, student_args, training_arg
     )
     report["train"] = {"steps": run.train_output.global_step, **run.train_output.metrics}
     report["evaluation"] = run.evaluation
-    report["parameters"] = {"teacher": teacher.num_parameters(), "student": student.num_parameters()}
+    report["parameters"] = parameters  # counted before training adds a projection to the student
     report["arguments"] = {
         "model": asdict(model_args),
         "data": asdict(data_args),
