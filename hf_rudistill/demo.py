@@ -7,7 +7,8 @@
 3. teacher, distilled and scratch students measured: held-out masked-token accuracy, word-sense accuracy after
    fine-tuning, size;
 4. CPU speed and memory of teacher and student (:mod:`hf_rudistill.benchmark`) -> ``OUTPUT/benchmark/``;
-5. ``OUTPUT/results.json`` and a summary table.
+5. the student's model card (``README.md`` in its folder; in a source checkout also
+   ``model_cards/examples/distilrubert-tiny-demo.md``), ``OUTPUT/results.json`` and a summary table.
 """
 
 from __future__ import annotations
@@ -17,6 +18,7 @@ import time
 from pathlib import Path
 
 MODELS = ("teacher", "distilled", "scratch")
+EXAMPLE_CARD = Path(__file__).resolve().parent.parent / "model_cards" / "examples" / "distilrubert-tiny-demo.md"
 BENCHMARK_GRID = {"batch_sizes": (1, 16), "sequence_lengths": (128,)}
 
 
@@ -42,6 +44,7 @@ def run_demo(output_dir: str | Path, *, max_steps: int | None = None, wsd_epochs
     from .atomic import atomic_write_text, check_destination
     from .comparison import measure_model, train_from_scratch
     from .evaluation.wsd import WSDFinetuneConfig
+    from .model_card import write_model_card
     from .recipes import RECIPES, parse_recipe_arguments, run_recipe
 
     output_dir = Path(output_dir)
@@ -61,12 +64,20 @@ def run_demo(output_dir: str | Path, *, max_steps: int | None = None, wsd_epochs
     measures = {
         name: measure_model(folder, wsd_config=wsd, seed=training_args.seed) for name, folder in folders.items()
     }
+    speed = benchmark_models({"demo-teacher": folders["teacher"], "student": distilled}, output_dir / "benchmark")
+    measures["teacher"].update(speed["demo-teacher"])
+    measures["distilled"].update(speed["student"])
+    measures["scratch"].update(speed["student"])  # one architecture: the same speed
+    card = write_model_card(distilled, benchmark=output_dir / "benchmark" / "benchmark.json")
+    if EXAMPLE_CARD.parent.is_dir():  # a source checkout: keep the committed example current
+        atomic_write_text(EXAMPLE_CARD, card.read_text(encoding="utf-8"))
     results = {
         "recipe": recipe.name,
         "steps": report["train"]["steps"],
         "dedup": report.get("dedup"),
         "vocabulary": report.get("vocabulary"),
         "models": {name: {"path": str(folders[name]), **measures[name]} for name in MODELS},
+        "model_card": str(card),
         "wall_time_s": round(time.perf_counter() - started, 1),
     }
     atomic_write_text(output_dir / "results.json", json.dumps(results, indent=2, ensure_ascii=False) + "\n")
@@ -100,6 +111,7 @@ def format_summary(results: dict, output_dir: str | Path) -> str:
         f"outputs: {output_dir}",
         f"  distilled student  {models['distilled']['path']}",
         f"  scratch student    {models['scratch']['path']}",
+        f"  model card         {results['model_card']}",
         f"  speed and memory   {output_dir / 'benchmark'}",
         f"  results            {output_dir / 'results.json'}",
     ]
