@@ -38,8 +38,15 @@ def benchmark_models(folders: dict[str, Path], output_dir: Path) -> dict[str, di
     }
 
 
-def run_demo(output_dir: str | Path, *, max_steps: int | None = None, wsd_epochs: float | None = None) -> dict:
-    """Run every stage, write ``results.json`` under ``output_dir`` and return the results."""
+def run_demo(
+    output_dir: str | Path,
+    *,
+    max_steps: int | None = None,
+    wsd_epochs: float | None = None,
+    example_card: Path | None = None,
+) -> dict:
+    """Run every stage, write ``results.json`` under ``output_dir`` and return the results; with
+    ``example_card``, also copy the student's model card there."""
     from .assets import DEMO_TEACHER
     from .atomic import atomic_write_text, check_destination
     from .comparison import measure_model, train_from_scratch
@@ -69,8 +76,8 @@ def run_demo(output_dir: str | Path, *, max_steps: int | None = None, wsd_epochs
     measures["distilled"].update(speed["student"])
     measures["scratch"].update(speed["student"])  # one architecture: the same speed
     card = write_model_card(distilled, benchmark=output_dir / "benchmark" / "benchmark.json")
-    if EXAMPLE_CARD.parent.is_dir():  # a source checkout: keep the committed example current
-        atomic_write_text(EXAMPLE_CARD, card.read_text(encoding="utf-8"))
+    if example_card is not None:
+        atomic_write_text(example_card, card.read_text(encoding="utf-8"))
     results = {
         "recipe": recipe.name,
         "steps": report["train"]["steps"],

@@ -20,8 +20,9 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 
 def run(args) -> int:
-    from ..demo import format_summary, run_demo
+    from ..demo import EXAMPLE_CARD, format_summary, run_demo
 
-    results = run_demo(args.output_dir, max_steps=args.max_steps, wsd_epochs=args.wsd_epochs)
+    example = EXAMPLE_CARD if EXAMPLE_CARD.parent.is_dir() else None  # a source checkout keeps its example current
+    results = run_demo(args.output_dir, max_steps=args.max_steps, wsd_epochs=args.wsd_epochs, example_card=example)
     print(format_summary(results, args.output_dir))
     return 0
