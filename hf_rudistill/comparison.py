@@ -36,3 +36,28 @@ def train_from_scratch(distilled_dir: str | Path, output_dir: str | Path, traini
         projection="none",
     )
     return distil(model, None, tokenizer, None, data_args, args).student_dir
+
+
+def measure_model(model_dir: str | Path, *, wsd_config=None, seed: int = 0) -> dict:
+    """Masked-token accuracy (held out), word-sense accuracy after fine-tuning, size of one model folder."""
+    from .data import load_corpus
+    from .evaluation.mlm import masked_token_accuracy
+    from .evaluation.wsd import WSDFinetuneConfig, finetune_wsd
+    from .loading import load_model, load_tokenizer
+
+    corpus = load_corpus()
+    model = load_model(model_dir)
+    tokenizer = load_tokenizer(model_dir)
+    mlm = masked_token_accuracy(
+        model, tokenizer, list(corpus["validation"]["text"]), baseline_texts=list(corpus["train"]["text"])
+    )
+    wsd = finetune_wsd(str(model_dir), tokenizer, replace(wsd_config or WSDFinetuneConfig(), seed=seed))
+    parameters = model.num_parameters()
+    return {
+        "masked_token_accuracy": mlm["accuracy"],
+        "most_frequent_token_accuracy": mlm["baseline_accuracy"],
+        "wsd_accuracy": wsd["accuracy"],
+        "parameters": parameters,
+        "vocab_size": model.config.vocab_size,
+        "size_mb": sum(p.numel() * p.element_size() for p in model.parameters()) / 2**20,
+    }
