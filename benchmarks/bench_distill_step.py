@@ -29,10 +29,16 @@ import time
 import numpy as np
 import torch
 
-TEACHER = dict(vocab_size=119_547, hidden_size=768, num_hidden_layers=12, num_attention_heads=12, intermediate_size=3072)
+TEACHER = dict(
+    vocab_size=119_547, hidden_size=768, num_hidden_layers=12, num_attention_heads=12, intermediate_size=3072
+)
 STUDENT = dict(vocab_size=30_522, hidden_size=264, num_hidden_layers=3, num_attention_heads=12, intermediate_size=792)
-QUICK_TEACHER = dict(TEACHER, vocab_size=20_000, hidden_size=256, num_hidden_layers=4, num_attention_heads=4, intermediate_size=1024)
-QUICK_STUDENT = dict(STUDENT, vocab_size=6_000, hidden_size=96, num_hidden_layers=2, num_attention_heads=4, intermediate_size=192)
+QUICK_TEACHER = dict(
+    TEACHER, vocab_size=20_000, hidden_size=256, num_hidden_layers=4, num_attention_heads=4, intermediate_size=1024
+)
+QUICK_STUDENT = dict(
+    STUDENT, vocab_size=6_000, hidden_size=96, num_hidden_layers=2, num_attention_heads=4, intermediate_size=192
+)
 BATCH, LENGTH = 8, 128
 
 
@@ -63,7 +69,9 @@ def build(quick: bool):
     from hf_rudistill.collator import DataCollatorForDistillation
 
     teacher_sizes, student_sizes = (QUICK_TEACHER, QUICK_STUDENT) if quick else (TEACHER, STUDENT)
-    teacher_tokenizer, student_tokenizer = synthetic_tokenizers(teacher_sizes["vocab_size"], student_sizes["vocab_size"])
+    teacher_tokenizer, student_tokenizer = synthetic_tokenizers(
+        teacher_sizes["vocab_size"], student_sizes["vocab_size"]
+    )
     torch.manual_seed(0)
     no_dropout = dict(hidden_dropout_prob=0.0, attention_probs_dropout_prob=0.0)
     teacher = BertForMaskedLM(BertConfig(**teacher_sizes, **no_dropout)).eval()
@@ -75,7 +83,9 @@ def build(quick: bool):
     examples = []
     for _ in range(BATCH):
         common = rng.random(LENGTH - 2) < 0.7  # frequent words are whole tokens in both vocabularies
-        body = np.where(common, rng.integers(5, shared, LENGTH - 2), rng.integers(shared, len(teacher_tokenizer), LENGTH - 2))
+        body = np.where(
+            common, rng.integers(5, shared, LENGTH - 2), rng.integers(shared, len(teacher_tokenizer), LENGTH - 2)
+        )
         teacher_ids = [2, *body.tolist(), 3]
         # the student's own tokenisation of the same text: its split of the teacher tokens
         student_ids = collator.mapping.align(np.array([teacher_ids])).input_ids[0].tolist()
@@ -146,7 +156,13 @@ def measure(side: str, steps: int, quick: bool) -> dict:
         optimizer.zero_grad(set_to_none=True)
         times.append(time.perf_counter() - start)
     peak_mb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
-    return {"side": side, "first_loss": first_loss, "median_s": statistics.median(times[1:]), "times": times[1:], "peak_rss_mb": peak_mb}
+    return {
+        "side": side,
+        "first_loss": first_loss,
+        "median_s": statistics.median(times[1:]),
+        "times": times[1:],
+        "peak_rss_mb": peak_mb,
+    }
 
 
 def main() -> dict:
@@ -160,13 +176,17 @@ def main() -> dict:
         return {}
     results = {}
     for side in ("ours", "published"):
-        command = [sys.executable, __file__, "--side", side, "--steps", str(args.steps)] + (["--quick"] if args.quick else [])
+        command = [sys.executable, __file__, "--side", side, "--steps", str(args.steps)] + (
+            ["--quick"] if args.quick else []
+        )
         output = subprocess.run(command, check=True, capture_output=True, text=True).stdout
         results[side] = json.loads(output.strip().splitlines()[-1])
     ours, published = results["ours"], results["published"]
     speedup = published["median_s"] / ours["median_s"]
     same_loss = abs(ours["first_loss"] - published["first_loss"]) <= 1e-4 * max(1.0, abs(published["first_loss"]))
-    print(f"one training step, batch {BATCH} x {LENGTH}, {'quick shapes' if args.quick else 'tiny-recipe shapes'}, CPU")
+    print(
+        f"one training step, batch {BATCH} x {LENGTH}, {'quick shapes' if args.quick else 'tiny-recipe shapes'}, CPU"
+    )
     print(f"{'approach':<12} {'median, s':>10} {'peak RSS, MB':>13} {'loss':>12}")
     for side in ("ours", "published"):
         r = results[side]

@@ -28,6 +28,8 @@ _EXPORTS = {
     "DedupReport": "dedup",
     "deduplicate": "dedup",
     "deduplicate_spark": "dedup_spark",
+    "write_model_card": "model_card",
+    "push_student": "hub",
 }
 
 __all__ = sorted(_EXPORTS)

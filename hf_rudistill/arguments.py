@@ -36,6 +36,7 @@ class DataArguments:
     )
     max_length: int = field(default=128, metadata={"help": "Longest tokenised sequence (teacher and student sides)."})
     max_train_samples: int | None = field(default=None, metadata={"help": "Use at most this many training texts."})
+    max_eval_samples: int | None = field(default=None, metadata={"help": "Use at most this many evaluation texts."})
     preprocessing_num_workers: int | None = field(default=None, metadata={"help": "Processes for datasets.map."})
     mlm_probability: float = field(default=0.15, metadata={"help": "Share of student tokens selected for MLM."})
     whole_word_mask: bool = field(default=False, metadata={"help": "Mask whole words instead of single tokens."})

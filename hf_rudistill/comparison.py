@@ -19,9 +19,8 @@ def train_from_scratch(distilled_dir: str | Path, output_dir: str | Path, traini
     import torch
     from transformers import AutoConfig, AutoModelForMaskedLM, set_seed
 
-    from .distillation_trainer import DistillationTrainer
     from .loading import load_tokenizer
-    from .pipeline import build_collator, load_splits, save_student, tokenize_for_distillation
+    from .pipeline import distil
 
     tokenizer = load_tokenizer(distilled_dir, kind="student tokenizer")
     set_seed(training_args.seed)
@@ -36,19 +35,7 @@ def train_from_scratch(distilled_dir: str | Path, output_dir: str | Path, traini
         alpha_attn=0.0,
         projection="none",
     )
-    train_texts, eval_texts = load_splits(data_args, seed=args.seed)
-    train = tokenize_for_distillation(train_texts, tokenizer, data=data_args)
-    evaluation = tokenize_for_distillation(eval_texts, tokenizer, data=data_args)
-    trainer = DistillationTrainer(
-        model=model,
-        args=args,
-        data_collator=build_collator(data_args, tokenizer, train_dataset=train),
-        train_dataset=train,
-        eval_dataset=evaluation,
-        processing_class=tokenizer,
-    )
-    trainer.train()
-    return save_student(trainer, Path(output_dir) / "student")
+    return distil(model, None, tokenizer, None, data_args, args).student_dir
 
 
 def measure_model(model_dir: str | Path, *, wsd_config=None, seed: int = 0) -> dict:
@@ -74,4 +61,3 @@ def measure_model(model_dir: str | Path, *, wsd_config=None, seed: int = 0) -> d
         "vocab_size": model.config.vocab_size,
         "size_mb": sum(p.numel() * p.element_size() for p in model.parameters()) / 2**20,
     }
-

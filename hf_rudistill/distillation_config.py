@@ -93,7 +93,8 @@ class DistillationTrainingArguments(TrainingArguments):
                 raise ValueError(f"{name} must be one of {allowed}, got {getattr(self, name)!r}.")
         if self.remove_unused_columns:
             raise ValueError(
-                "remove_unused_columns=True would drop the teacher columns the distillation collator needs; set it to False."
+                "remove_unused_columns=True would drop the teacher columns the distillation collator needs; "
+                "set it to False."
             )
 
     @property

@@ -35,6 +35,7 @@ from .losses import (
     pool_spans,
     soft_target_loss,
 )
+from .model_card import ModelCardCallback
 
 PROJECTION_NAME = "distillation_projection"
 PROJECTION_FILE = "distillation_projection.safetensors"
@@ -176,6 +177,8 @@ class DistillationTrainer(Trainer):
         self._hidden_losses = hidden_losses
         self._projected_states = projected_states
         self.add_callback(_CollatorEpoch(data_collator))
+        self.model_card_callback = ModelCardCallback()  # training facts for the model card (training_facts.json)
+        self.add_callback(self.model_card_callback)
         self._component_sums: dict[str, dict[str, torch.Tensor]] = {"train": {}, "eval": {}}
         self._component_steps = {"train": 0.0, "eval": 0.0}
 
@@ -397,6 +400,7 @@ class DistillationTrainer(Trainer):
             self.data_collator.mapping.save_pretrained(output_dir)
         with open(os.path.join(output_dir, CONFIG_FILE), "w", encoding="utf-8") as handle:
             json.dump(self.args.distillation_dict(), handle, indent=2)
+        self.model_card_callback.save(output_dir)
 
     def _load_from_checkpoint(self, resume_from_checkpoint: str, model=None) -> None:
         super()._load_from_checkpoint(resume_from_checkpoint, model)
@@ -491,7 +495,8 @@ def check_compatibility(student, teacher, args: DistillationTrainingArguments, c
     hidden_losses = args.alpha_mse > 0 or args.alpha_cos > 0
     if hidden_losses and student.config.hidden_size != teacher.config.hidden_size and args.projection == "none":
         raise ValueError(
-            f"Student hidden size {student.config.hidden_size} differs from the teacher's {teacher.config.hidden_size}: "
+            f"Student hidden size {student.config.hidden_size} differs from the teacher's "
+            f"{teacher.config.hidden_size}: "
             "hidden-state losses need projection='fixed' or 'trainable'."
         )
     if args.alpha_attn > 0 and student.config.num_attention_heads != teacher.config.num_attention_heads:

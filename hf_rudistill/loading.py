@@ -106,9 +106,13 @@ def load_text_dataset(source: str = "embedded", *, split: str = "train", column:
         dataset = load_from_disk(str(path))
         if isinstance(dataset, DatasetDict):
             dataset = _select(dataset, split)
+        elif split != "train":
+            raise ValueError(f"{source} is a single dataset without splits: it has no {split!r} split.")
     elif path.suffix in TEXT_FILE_TYPES:
         if not path.is_file():
             raise FileNotFoundError(f"No such file: {path}")
+        if split != "train":
+            raise ValueError(f"{source} is a single file: it has no {split!r} split.")
         dataset = load_dataset(TEXT_FILE_TYPES[path.suffix], data_files=str(path), split="train", **load_kwargs)
     else:
         try:

@@ -161,6 +161,7 @@ def match_hidden_states(
         if student_index >= len(student_states) or teacher_index >= len(teacher_states):
             raise ValueError(
                 f"hidden_matching pair {student_index + shift}:{teacher_index + shift} is out of range: the student "
-                f"has {len(student_states)} and the teacher {len(teacher_states)} {'hidden states' if offset else 'layers'}."
+                f"has {len(student_states)} and the teacher {len(teacher_states)} "
+                f"{'hidden states' if offset else 'layers'}."
             )
     return [(student_states[s], teacher_states[t]) for s, t in pairs]

@@ -4,11 +4,13 @@
 - :func:`tokenize_for_distillation`: student (and teacher) ids with ``datasets.map`` — batched, multi-process,
   cached by fingerprint for datasets backed by files;
 - :func:`build_collator`: the :class:`DataCollatorForDistillation` the data arguments describe;
-- :func:`save_student`: the trained student, written atomically.
+- :func:`save_student`: the trained student, written atomically;
+- :func:`distil`: all of the above around one :class:`~hf_rudistill.DistillationTrainer` run.
 """
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from pathlib import Path
 
 from .arguments import DataArguments
@@ -28,6 +30,8 @@ def load_splits(data: DataArguments, seed: int = 42):
         train, evaluation = split["train"], split["test"]
     if data.max_train_samples is not None:
         train = train.select(range(min(data.max_train_samples, len(train))))
+    if data.max_eval_samples is not None:
+        evaluation = evaluation.select(range(min(data.max_eval_samples, len(evaluation))))
     return train, evaluation
 
 
@@ -84,3 +88,53 @@ def save_student(trainer, destination: str | Path) -> Path:
         trainer.save_model(str(destination))  # joins the collective gathers; writes nothing on this process
     trainer.accelerator.wait_for_everyone()
     return Path(destination)
+
+
+@dataclass
+class DistillationRun:
+    """What :func:`distil` returns."""
+
+    trainer: object
+    train_output: object
+    evaluation: dict
+    student_dir: Path
+
+
+def distil(
+    student,
+    teacher,
+    student_tokenizer,
+    teacher_tokenizer,
+    data: DataArguments,
+    training_args,
+    *,
+    mapping=None,
+    texts=None,
+    callbacks=None,
+) -> DistillationRun:
+    """Tokenise, collate, train ``student`` (from ``teacher``, or alone with masked-LM when ``teacher`` is None),
+    evaluate, and save the student to ``OUTPUT_DIR/student``. ``texts``: (train, evaluation) datasets of texts,
+    loaded from ``data`` when omitted."""
+    from .distillation_trainer import DistillationTrainer
+
+    shared = teacher_tokenizer is None or student_tokenizer.get_vocab() == teacher_tokenizer.get_vocab()
+    teacher_side = None if shared else teacher_tokenizer
+    # under torchrun / accelerate launch the main process tokenises first; the others reuse its datasets cache
+    with training_args.main_process_first(desc="tokenising the corpus"):
+        train_texts, eval_texts = texts if texts is not None else load_splits(data, seed=training_args.seed)
+        train = tokenize_for_distillation(train_texts, student_tokenizer, teacher_side, data=data)
+        evaluation = tokenize_for_distillation(eval_texts, student_tokenizer, teacher_side, data=data)
+    trainer = DistillationTrainer(
+        model=student,
+        teacher_model=teacher,
+        args=training_args,
+        data_collator=build_collator(data, student_tokenizer, teacher_side, mapping, train),
+        train_dataset=train,
+        eval_dataset=evaluation,
+        processing_class=student_tokenizer,
+        callbacks=callbacks,
+    )
+    train_output = trainer.train(resume_from_checkpoint=training_args.resume_from_checkpoint)
+    metrics = trainer.evaluate()
+    student_dir = save_student(trainer, Path(training_args.output_dir) / "student")
+    return DistillationRun(trainer, train_output, metrics, student_dir)

@@ -164,7 +164,8 @@ RECIPES = {
         ),
         demo=dict(_DEMO_COMMON, layers="1,3", learning_rate=5e-4),
         choices=(
-            "Student layers start from teacher layers 5 and 11, the last of the two groups of six they are matched to.",
+            "Student layers start from teacher layers 5 and 11, the last of the two groups of six they are "
+            "matched to.",
             "The attention-map loss weight was not published: 1.0 beside DistilBERT's 5.0 KL, 2.0 MLM, 1.0 cosine.",
             "Batch, steps and schedule as for distilrubert-tiny (not published).",
         ),
@@ -273,9 +274,8 @@ def run_recipe(recipe: Recipe, model_args, data_args, student_args, training_arg
     from .atomic import atomic_directory, atomic_write_text
     from .commands.init_student import parse_layer_groups, parse_layers
     from .dedup import DedupConfig, deduplicate
-    from .distillation_trainer import DistillationTrainer
     from .loading import load_model, load_teacher, load_tokenizer
-    from .pipeline import build_collator, load_splits, save_student, tokenize_for_distillation
+    from .pipeline import distil, load_splits
     from .student import init_student
     from .vocab import prune_vocabulary, train_student_tokenizer, vocabulary_report
 
@@ -354,34 +354,29 @@ def run_recipe(recipe: Recipe, model_args, data_args, student_args, training_arg
             )
             report["initialisation"] = init
 
-        same_vocabulary = student_tokenizer.get_vocab() == teacher_tokenizer.get_vocab()
-        teacher_side = None if same_vocabulary else teacher_tokenizer
-        train = tokenize_for_distillation(train_texts, student_tokenizer, teacher_side, data=data_args)
-        evaluation = tokenize_for_distillation(eval_texts, student_tokenizer, teacher_side, data=data_args)
     if training_args.world_size > 1:
         _check_same_vocabulary_on_every_process(student_tokenizer)
-    collator = build_collator(data_args, student_tokenizer, teacher_side, None, train)
-    trainer = DistillationTrainer(
-        model=student,
-        teacher_model=teacher,
-        args=training_args,
-        data_collator=collator,
-        train_dataset=train,
-        eval_dataset=evaluation,
-        processing_class=student_tokenizer,
+    parameters = {"teacher": teacher.num_parameters(), "student": student.num_parameters()}
+    run = distil(
+        student,
+        teacher,
+        student_tokenizer,
+        teacher_tokenizer,
+        data_args,
+        training_args,
+        texts=(train_texts, eval_texts),
         callbacks=callbacks,
     )
-    train_output = trainer.train(resume_from_checkpoint=training_args.resume_from_checkpoint)
-    report["train"] = {"steps": train_output.global_step, **train_output.metrics}
-    report["evaluation"] = trainer.evaluate()
-    report["parameters"] = {"teacher": teacher.num_parameters(), "student": student.num_parameters()}
+    report["train"] = {"steps": run.train_output.global_step, **run.train_output.metrics}
+    report["evaluation"] = run.evaluation
+    report["parameters"] = parameters  # counted before training adds a projection to the student
     report["arguments"] = {
         "model": asdict(model_args),
         "data": asdict(data_args),
         "student": asdict(student_args),
         "distillation": training_args.distillation_dict(),
     }
-    student_dir = save_student(trainer, Path(training_args.output_dir) / "student")
+    student_dir = run.student_dir
     if training_args.should_save:  # the main process of a multi-process run
         atomic_write_text(
             student_dir / "distillation_report.json", json.dumps(report, indent=2, ensure_ascii=False) + "\n"

@@ -1,9 +1,9 @@
-"""Recipe: deberta-v1-distill (see hf_rudistill.recipes.RECIPES["deberta-v1-distill"] for the published defaults and choices).
+"""Recipe: deberta-v1-distill. Published defaults and choices: hf_rudistill.recipes.RECIPES["deberta-v1-distill"].
 
-    python recipes/deberta_v1_distill.py --dataset corpus.jsonl --output_dir deberta-v1-distill   # the published configuration
-    python recipes/deberta_v1_distill.py --demo                                      # scaled to the embedded teacher, CPU
+    python recipes/deberta_v1_distill.py --dataset corpus.jsonl --output_dir deberta-v1-distill
+    python recipes/deberta_v1_distill.py --demo     # scaled to the embedded teacher, CPU
 
-Every option of `--help` overrides the defaults: --teacher, --dataset, --output_dir, loss weights, optimiser...
+Every option of --help overrides a default: --teacher, --dataset, --output_dir, loss weights, optimiser...
 """
 
 import sys

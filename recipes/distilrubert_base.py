@@ -1,9 +1,9 @@
-"""Recipe: distilrubert-base (see hf_rudistill.recipes.RECIPES["distilrubert-base"] for the published defaults and choices).
+"""Recipe: distilrubert-base. Published defaults and choices: hf_rudistill.recipes.RECIPES["distilrubert-base"].
 
-    python recipes/distilrubert_base.py --dataset corpus.jsonl --output_dir distilrubert-base   # the published configuration
-    python recipes/distilrubert_base.py --demo                                      # scaled to the embedded teacher, CPU
+    python recipes/distilrubert_base.py --dataset corpus.jsonl --output_dir distilrubert-base
+    python recipes/distilrubert_base.py --demo     # scaled to the embedded teacher, CPU
 
-Every option of `--help` overrides the defaults: --teacher, --dataset, --output_dir, loss weights, optimiser...
+Every option of --help overrides a default: --teacher, --dataset, --output_dir, loss weights, optimiser...
 """
 
 import sys

@@ -1,9 +1,9 @@
-"""Recipe: distilrubert-small (see hf_rudistill.recipes.RECIPES["distilrubert-small"] for the published defaults and choices).
+"""Recipe: distilrubert-small. Published defaults and choices: hf_rudistill.recipes.RECIPES["distilrubert-small"].
 
-    python recipes/distilrubert_small.py --dataset corpus.jsonl --output_dir distilrubert-small   # the published configuration
-    python recipes/distilrubert_small.py --demo                                      # scaled to the embedded teacher, CPU
+    python recipes/distilrubert_small.py --dataset corpus.jsonl --output_dir distilrubert-small
+    python recipes/distilrubert_small.py --demo     # scaled to the embedded teacher, CPU
 
-Every option of `--help` overrides the defaults: --teacher, --dataset, --output_dir, loss weights, optimiser...
+Every option of --help overrides a default: --teacher, --dataset, --output_dir, loss weights, optimiser...
 """
 
 import sys

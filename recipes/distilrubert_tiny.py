@@ -1,9 +1,9 @@
-"""Recipe: distilrubert-tiny (see hf_rudistill.recipes.RECIPES["distilrubert-tiny"] for the published defaults and choices).
+"""Recipe: distilrubert-tiny. Published defaults and choices: hf_rudistill.recipes.RECIPES["distilrubert-tiny"].
 
-    python recipes/distilrubert_tiny.py --dataset corpus.jsonl --output_dir distilrubert-tiny   # the published configuration
-    python recipes/distilrubert_tiny.py --demo                                      # scaled to the embedded teacher, CPU
+    python recipes/distilrubert_tiny.py --dataset corpus.jsonl --output_dir distilrubert-tiny
+    python recipes/distilrubert_tiny.py --demo     # scaled to the embedded teacher, CPU
 
-Every option of `--help` overrides the defaults: --teacher, --dataset, --output_dir, loss weights, optimiser...
+Every option of --help overrides a default: --teacher, --dataset, --output_dir, loss weights, optimiser...
 """
 
 import sys

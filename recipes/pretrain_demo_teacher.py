@@ -14,6 +14,7 @@ and ``pretraining.json`` holding the figures.
 from __future__ import annotations
 
 import json
+import resource
 import shutil
 import tempfile
 import time
@@ -38,12 +39,13 @@ from hf_rudistill.vocab import train_wordpiece_tokenizer
 
 @dataclass
 class TeacherArguments:
-    vocab_size: int = field(default=8_000, metadata={"help": "WordPiece vocabulary size, special tokens included."})
+    vocab_size: int = field(default=6_000, metadata={"help": "WordPiece vocabulary size, special tokens included."})
     hidden_size: int = field(default=256, metadata={"help": "Hidden size of the teacher."})
     num_hidden_layers: int = field(default=4, metadata={"help": "Number of Transformer layers."})
     num_attention_heads: int = field(default=4, metadata={"help": "Number of attention heads per layer."})
     intermediate_size: int = field(default=1_024, metadata={"help": "Feed-forward size."})
-    block_size: int = field(default=128, metadata={"help": "Tokens per packed training sequence."})
+    dropout: float = field(default=0.1, metadata={"help": "Hidden and attention dropout."})
+    block_size: int = field(default=64, metadata={"help": "Tokens per packed training sequence."})
     mlm_probability: float = field(default=0.15, metadata={"help": "Share of tokens selected for prediction."})
     save_dtype: str = field(default="float16", metadata={"help": "dtype of the saved weights (float16 or float32)."})
 
@@ -78,15 +80,15 @@ def main(argv: list[str] | None = None) -> dict:
     parser = HfArgumentParser((TeacherArguments, TrainingArguments))
     parser.set_defaults(
         output_dir=str(DEMO_TEACHER),
-        max_steps=800,
-        per_device_train_batch_size=64,
-        learning_rate=7e-4,
+        max_steps=3_000,
+        per_device_train_batch_size=32,
+        learning_rate=1e-3,
         weight_decay=0.01,
         adam_beta2=0.98,
         adam_epsilon=1e-6,
-        warmup_steps=0.06,
-        lr_scheduler_type="cosine",
-        logging_steps=50,
+        warmup_steps=0.05,
+        lr_scheduler_type="linear",
+        logging_steps=100,
         save_strategy="no",
         report_to="none",
         use_cpu=True,
@@ -108,6 +110,8 @@ def main(argv: list[str] | None = None) -> dict:
         num_attention_heads=teacher_args.num_attention_heads,
         intermediate_size=teacher_args.intermediate_size,
         max_position_embeddings=512,
+        hidden_dropout_prob=teacher_args.dropout,
+        attention_probs_dropout_prob=teacher_args.dropout,
         pad_token_id=tokenizer.pad_token_id,
     )
     model = BertForMaskedLM(config)
@@ -135,6 +139,7 @@ def main(argv: list[str] | None = None) -> dict:
         "steps": train_output.global_step,
         "final_train_loss": train_output.training_loss,
         "pretraining_wall_time_s": round(wall_time, 1),
+        "pretraining_cpu_time_s": round(sum(resource.getrusage(resource.RUSAGE_SELF)[:2]), 1),
         "heldout_masked_token_accuracy": evaluation["accuracy"],
         "heldout_most_frequent_token_accuracy": evaluation["baseline_accuracy"],
         "most_frequent_token": evaluation["baseline_token"],

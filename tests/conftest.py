@@ -60,3 +60,16 @@ def perturbed(model):
         for parameter in model.parameters():
             parameter.add_(torch.randn(parameter.shape, generator=generator) * 0.05)
     return model.eval()
+
+
+def make_teacher(directory, tokenizer):
+    """A small random BertForMaskedLM teacher with ``tokenizer``, saved to ``directory``."""
+    from transformers import BertConfig, BertForMaskedLM
+
+    BertForMaskedLM(
+        BertConfig(
+            vocab_size=len(tokenizer), hidden_size=32, num_hidden_layers=4, num_attention_heads=2, intermediate_size=64
+        )
+    ).save_pretrained(directory)
+    tokenizer.save_pretrained(directory)
+    return str(directory)

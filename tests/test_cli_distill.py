@@ -1,9 +1,9 @@
 import json
 
+from conftest import make_teacher
 from transformers import AutoModelForMaskedLM, AutoTokenizer
 
 from hf_rudistill.cli import main
-from test_cli_vocab_student import make_teacher
 
 
 def test_vocab_init_and_distill_from_the_command_line(tmp_path, teacher_tokenizer, train_texts, capsys):

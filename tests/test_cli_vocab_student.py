@@ -1,19 +1,10 @@
 import json
 
-from transformers import AutoModelForMaskedLM, AutoTokenizer, BertConfig, BertForMaskedLM
+from conftest import make_teacher
+from transformers import AutoModelForMaskedLM, AutoTokenizer
 
 from hf_rudistill.alignment import VocabMapping
 from hf_rudistill.cli import main
-
-
-def make_teacher(directory, tokenizer):
-    BertForMaskedLM(
-        BertConfig(
-            vocab_size=len(tokenizer), hidden_size=32, num_hidden_layers=4, num_attention_heads=2, intermediate_size=64
-        )
-    ).save_pretrained(directory)
-    tokenizer.save_pretrained(directory)
-    return str(directory)
 
 
 def test_vocab_then_init_student_from_the_command_line(tmp_path, teacher_tokenizer, train_texts, capsys):

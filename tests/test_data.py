@@ -47,3 +47,19 @@ def test_unknown_split_is_a_clear_error():
 
     with pytest.raises(ValueError, match="Unknown split 'test'"):
         load_corpus("test")
+
+
+def test_single_file_sources_have_only_a_train_split(tmp_path):
+    import pytest
+
+    from hf_rudistill.arguments import DataArguments
+    from hf_rudistill.loading import load_text_dataset
+    from hf_rudistill.pipeline import load_splits
+
+    path = tmp_path / "texts.txt"
+    path.write_text("\n".join(f"текст номер {i}" for i in range(40)) + "\n")
+    with pytest.raises(ValueError, match="single file: it has no 'validation' split"):
+        load_text_dataset(str(path), split="validation")
+    train, evaluation = load_splits(DataArguments(dataset=str(path), validation_split_percentage=10))
+    assert (len(train), len(evaluation)) == (36, 4)
+    assert not set(train["text"]) & set(evaluation["text"])

@@ -46,9 +46,8 @@ def run(args) -> int:
 
     from ..alignment import VocabMapping
     from ..assets import DEMO_TEACHER
-    from ..distillation_trainer import DistillationTrainer
     from ..loading import load_model, load_teacher, load_tokenizer
-    from ..pipeline import build_collator, load_splits, save_student, tokenize_for_distillation
+    from ..pipeline import distil
 
     model_args, data_args, training_args = build_parser().parse_args_into_dataclasses(args=args.arguments)
     if model_args.student is None:
@@ -65,25 +64,8 @@ def run(args) -> int:
         saved = os.path.join(model_args.student, "vocab_mapping.json")
         mapping = VocabMapping.from_pretrained(model_args.student) if os.path.isfile(saved) else None
 
-    teacher_side = None if same_vocabulary else teacher_tokenizer
-    # under torchrun / accelerate launch the main process tokenises first; the others reuse its datasets cache
-    with training_args.main_process_first(desc="tokenising the corpus"):
-        train_texts, eval_texts = load_splits(data_args, seed=training_args.seed)
-        train = tokenize_for_distillation(train_texts, student_tokenizer, teacher_side, data=data_args)
-        evaluation = tokenize_for_distillation(eval_texts, student_tokenizer, teacher_side, data=data_args)
-    collator = build_collator(data_args, student_tokenizer, teacher_side, mapping, train)
-    trainer = DistillationTrainer(
-        model=student,
-        teacher_model=teacher,
-        args=training_args,
-        data_collator=collator,
-        train_dataset=train,
-        eval_dataset=evaluation,
-    )
-    trainer.train(resume_from_checkpoint=training_args.resume_from_checkpoint)
-    metrics = trainer.evaluate()
-    destination = save_student(trainer, os.path.join(training_args.output_dir, "student"))
-    if trainer.is_world_process_zero():
-        print(f"distilled student -> {destination}")
-        print("evaluation: " + ", ".join(f"{k} {v:.4f}" for k, v in metrics.items() if isinstance(v, float)))
+    run = distil(student, teacher, student_tokenizer, teacher_tokenizer, data_args, training_args, mapping=mapping)
+    if run.trainer.is_world_process_zero():  # under torchrun / accelerate launch: once
+        print(f"distilled student -> {run.student_dir}")
+        print("evaluation: " + ", ".join(f"{k} {v:.4f}" for k, v in run.evaluation.items() if isinstance(v, float)))
     return 0
