@@ -2,7 +2,7 @@
 
 Distils a tiny student with the DistilRuBERT-tiny recipe (reduced vocabulary, MLM + MSE), trains the same
 architecture from scratch for comparison, and measures teacher and both students (held-out masked-token
-accuracy, word-sense accuracy after one epoch of fine-tuning, size). About 15 minutes on a 2-core CPU; the
+accuracy, word-sense accuracy after one epoch of fine-tuning, size). About ten minutes on a 2-core CPU; the
 last lines printed say where every output is.
 """
 
