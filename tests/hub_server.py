@@ -198,6 +198,16 @@ class HubHandler(BaseHTTPRequestHandler):
     def _missing_repo(self) -> None:
         self._error(404, "Repository not found", "RepoNotFound")
 
+    def _repo_and_commit(self, params, rev: str):
+        """(repo, commit) for a request, or None after answering 404 for a missing repository or revision."""
+        repo = self._repo(params)
+        if repo is None:
+            return self._missing_repo()
+        commit = repo.resolve(rev)
+        if commit is None:
+            return self._error(404, "Revision not found", "RevisionNotFound")
+        return repo, commit
+
     # ---- endpoints ----------------------------------------------------------------------------------------
 
     def _whoami(self, params, body, query):
@@ -299,11 +309,10 @@ class HubHandler(BaseHTTPRequestHandler):
         self._send(200, {})
 
     def _commits(self, params, body, query):
-        repo = self._repo(params)
-        if repo is None:
-            return self._missing_repo()
-        if repo.resolve(params["rev"]) is None:
-            return self._error(404, "Revision not found", "RevisionNotFound")
+        found = self._repo_and_commit(params, params["rev"])
+        if found is None:
+            return
+        repo = found[0]
         self._send(
             200,
             [
@@ -320,12 +329,10 @@ class HubHandler(BaseHTTPRequestHandler):
         return entry
 
     def _tree(self, params, body, query):
-        repo = self._repo(params)
-        if repo is None:
-            return self._missing_repo()
-        commit = repo.resolve(params["rev"])
-        if commit is None:
-            return self._error(404, "Revision not found", "RevisionNotFound")
+        found = self._repo_and_commit(params, params["rev"])
+        if found is None:
+            return
+        repo, commit = found
         folder = (params.get("path") or "").strip("/")
         prefix = f"{folder}/" if folder else ""
         inside = [path for path in sorted(commit.files) if path.startswith(prefix)]
@@ -343,12 +350,10 @@ class HubHandler(BaseHTTPRequestHandler):
         self._send(200, entries)
 
     def _info(self, params, body, query):
-        repo = self._repo(params)
-        if repo is None:
-            return self._missing_repo()
-        commit = repo.resolve(params.get("rev") or "main")
-        if commit is None:
-            return self._error(404, "Revision not found", "RevisionNotFound")
+        found = self._repo_and_commit(params, params.get("rev") or "main")
+        if found is None:
+            return
+        repo, commit = found
         self._send(
             200,
             {
@@ -362,12 +367,10 @@ class HubHandler(BaseHTTPRequestHandler):
         )
 
     def _resolve(self, params, body, query):
-        repo = self._repo(params)
-        if repo is None:
-            return self._missing_repo()
-        commit = repo.resolve(params["rev"])
-        if commit is None:
-            return self._error(404, "Revision not found", "RevisionNotFound")
+        found = self._repo_and_commit(params, params["rev"])
+        if found is None:
+            return
+        repo, commit = found
         path = params["path"]
         if path not in commit.files:
             return self._error(404, f"Entry not found: {path}", "EntryNotFound")
