@@ -169,7 +169,7 @@ class ModelCardCallback(TrainerCallback):
         self.facts.update(
             global_step=state.global_step,
             epoch=state.epoch,
-            wall_time_seconds=round(time.perf_counter() - self._started, 1),
+            wall_time_seconds=round(time.perf_counter() - self._started, 3),
             finished=True,
         )
 
@@ -181,7 +181,7 @@ class ModelCardCallback(TrainerCallback):
 
         facts = dict(self.facts)
         if not facts["finished"]:  # a checkpoint during training: the facts so far
-            facts["wall_time_seconds"] = round(time.perf_counter() - self._started, 1)
+            facts["wall_time_seconds"] = round(time.perf_counter() - self._started, 3)
         atomic_write_text(Path(output_dir) / TRAINING_FACTS_FILE, json.dumps(facts, indent=2, default=str) + "\n")
 
 
