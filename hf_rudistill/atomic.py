@@ -14,6 +14,12 @@ from collections.abc import Iterator
 from pathlib import Path
 
 
+def _umask() -> int:
+    mask = os.umask(0)
+    os.umask(mask)
+    return mask
+
+
 def check_destination(destination: str | os.PathLike, *, overwrite: bool = False) -> Path:
     """Raise ``FileExistsError`` when ``destination`` exists, is not empty and ``overwrite`` is false.
 
@@ -32,6 +38,7 @@ def atomic_directory(destination: str | os.PathLike, *, overwrite: bool = False)
     destination.parent.mkdir(parents=True, exist_ok=True)
     staging = Path(tempfile.mkdtemp(prefix=f".{destination.name}.", suffix=".tmp", dir=destination.parent))
     try:
+        staging.chmod(0o777 & ~_umask())  # mkdtemp makes it private; the result gets the usual permissions
         yield staging
         if destination.exists():
             backup = destination.with_name(f".{destination.name}.old")
@@ -53,6 +60,7 @@ def atomic_write_text(path: str | os.PathLike, text: str) -> None:
     try:
         with os.fdopen(descriptor, "w", encoding="utf-8") as handle:
             handle.write(text)
+        os.chmod(temporary, 0o666 & ~_umask())  # mkstemp makes it private
         os.replace(temporary, path)
     except BaseException:
         Path(temporary).unlink(missing_ok=True)

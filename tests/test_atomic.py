@@ -1,3 +1,6 @@
+import os
+import stat
+
 import pytest
 
 from hf_rudistill.atomic import atomic_directory, atomic_write_text
@@ -32,3 +35,15 @@ def test_atomic_write_text_replaces_whole_files(tmp_path):
     atomic_write_text(path, "{}")
     atomic_write_text(path, '{"a": 1}')
     assert path.read_text() == '{"a": 1}' and [p.name for p in path.parent.iterdir()] == ["report.json"]
+
+
+def test_outputs_get_the_usual_permissions_not_the_private_ones_of_temporary_paths(tmp_path):
+    old = os.umask(0o022)
+    try:
+        with atomic_directory(tmp_path / "out") as staging:
+            (staging / "a.txt").write_text("x")
+        atomic_write_text(tmp_path / "card.md", "text")
+    finally:
+        os.umask(old)
+    assert stat.S_IMODE((tmp_path / "out").stat().st_mode) == 0o755
+    assert stat.S_IMODE((tmp_path / "card.md").stat().st_mode) == 0o644
