@@ -4,18 +4,25 @@
     python recipes/pretrain_demo_teacher.py --max_steps 50 --output_dir /tmp/teacher   # a quick try
 
 Steps: train a cased WordPiece vocabulary on the train split of the embedded corpus, pack the tokenised
-texts into blocks of ``block_size`` tokens, pretrain with masked-language modelling (15%, 80/10/10) using
-the standard ``Trainer`` (its loss applies the MLM head at masked positions only, a third less work),
-measure held-out masked-token accuracy against the most-frequent-token baseline, and save the weights
-in float16 (the config says float32, so ``from_pretrained`` loads them in float32) with the tokenizer
-and ``pretraining.json`` holding the figures.
+texts into blocks of ``block_size`` tokens, start the model from the neighbour initialisation (below),
+pretrain with masked-language modelling (15%, 80/10/10) using the standard ``Trainer`` (its loss applies
+the MLM head at masked positions only, a third less work), measure held-out masked-token accuracy against
+the most-frequent-token baseline, and save the weights in float16 (the config says float32, so
+``from_pretrained`` loads them in float32) with the tokenizer and ``pretraining.json`` holding the figures.
+
+Neighbour initialisation: from the standard N(0, 0.02) start, a BERT this small trained on ~10k texts
+stays on the bag-of-words plateau (loss ~6.9 nats, ~4% held-out accuracy) for thousands of CPU steps,
+while the neighbouring tokens alone predict ~20% of masked tokens. So layer 0 starts as a neighbour
+reader: its query/key projections are fitted (a few hundred Adam steps, nothing else changes) so that
+head ``h`` attends to the token at offset ``NEIGHBOUR_OFFSETS[h % 4]``, its value and output projections
+start at the identity (the routed neighbour reaches the residual stream unattenuated), and the decoder
+bias starts at the log unigram frequencies. Without dropout this leaves the plateau within ~300 steps.
 """
 
 from __future__ import annotations
 
 import json
 import resource
-import shutil
 import tempfile
 import time
 from dataclasses import asdict, dataclass, field
@@ -32,9 +39,12 @@ from transformers import (
 )
 
 from hf_rudistill.assets import DEMO_TEACHER
+from hf_rudistill.atomic import atomic_directory
 from hf_rudistill.data import load_corpus
 from hf_rudistill.evaluation import masked_token_accuracy
 from hf_rudistill.vocab import train_wordpiece_tokenizer
+
+NEIGHBOUR_OFFSETS = (-1, 1, -2, 2)
 
 
 @dataclass
@@ -44,7 +54,16 @@ class TeacherArguments:
     num_hidden_layers: int = field(default=4, metadata={"help": "Number of Transformer layers."})
     num_attention_heads: int = field(default=4, metadata={"help": "Number of attention heads per layer."})
     intermediate_size: int = field(default=1_024, metadata={"help": "Feed-forward size."})
-    dropout: float = field(default=0.1, metadata={"help": "Hidden and attention dropout."})
+    dropout: float = field(
+        default=0.0, metadata={"help": "Hidden and attention dropout (0.1 keeps the model on the plateau)."}
+    )
+    neighbour_init: bool = field(
+        default=True,
+        metadata={"help": "Start layer 0 as a neighbour reader and the decoder bias at log unigram frequencies."},
+    )
+    neighbour_fit_steps: int = field(
+        default=200, metadata={"help": "Adam steps fitting the layer-0 query/key projections to the offsets."}
+    )
     block_size: int = field(default=64, metadata={"help": "Tokens per packed training sequence."})
     mlm_probability: float = field(default=0.15, metadata={"help": "Share of tokens selected for prediction."})
     save_dtype: str = field(default="float16", metadata={"help": "dtype of the saved weights (float16 or float32)."})
@@ -76,11 +95,67 @@ def pack(dataset, tokenizer, block_size: int):
     return dataset.map(tokenize_and_pack, batched=True, batch_size=2_000, remove_columns=dataset.column_names)
 
 
+def neighbour_attention_targets(num_heads: int, length: int) -> torch.Tensor:
+    """For each layer-0 head and query position, the key position it should attend to; it falls outside
+    ``[0, length)`` at the edges, where a head has no neighbour."""
+    offsets = torch.tensor([NEIGHBOUR_OFFSETS[head % len(NEIGHBOUR_OFFSETS)] for head in range(num_heads)])
+    return torch.arange(length)[None, :] + offsets[:, None]
+
+
+def layer0_attention_log_probs(model: BertForMaskedLM, hidden: torch.Tensor) -> torch.Tensor:
+    """Layer-0 attention log-probabilities, ``(batch, heads, query, key)``, from the embedding output."""
+    attention = model.bert.encoder.layer[0].attention.self
+    heads = model.config.num_attention_heads
+    query, key = (
+        projection(hidden).unflatten(-1, (heads, -1)).transpose(1, 2)
+        for projection in (attention.query, attention.key)
+    )
+    return torch.log_softmax(query @ key.transpose(-1, -2) / query.shape[-1] ** 0.5, dim=-1)
+
+
+def fit_neighbour_attention(model, blocks: torch.Tensor, mask_token_id: int, steps: int, seed: int) -> float:
+    """Fit layer 0's query/key projections so each head attends to its neighbour offset; return the mean
+    attention mass on the targets in the last step. Inputs are masked at 30%, as the model will see them."""
+    attention = model.bert.encoder.layer[0].attention.self
+    optimizer = torch.optim.Adam([*attention.query.parameters(), *attention.key.parameters()], lr=1e-2)
+    generator = torch.Generator().manual_seed(seed)
+    targets = neighbour_attention_targets(model.config.num_attention_heads, blocks.shape[1])
+    valid = (targets >= 0) & (targets < blocks.shape[1])  # edge queries without a neighbour are left out
+    targets = targets.clamp(0, blocks.shape[1] - 1)
+    model.eval()
+    for _ in range(steps):
+        batch = blocks[torch.randint(len(blocks), (16,), generator=generator)]
+        batch = batch.masked_fill(torch.rand(batch.shape, generator=generator) < 0.3, mask_token_id)
+        with torch.no_grad():
+            hidden = model.bert.embeddings(input_ids=batch)
+        log_probs = layer0_attention_log_probs(model, hidden)
+        on_target = log_probs.gather(-1, targets.expand(len(batch), -1, -1).unsqueeze(-1)).squeeze(-1)[:, valid]
+        loss = -on_target.mean()
+        loss.backward()
+        optimizer.step()
+        optimizer.zero_grad(set_to_none=True)
+    return on_target.exp().mean().item()
+
+
+@torch.no_grad()
+def neighbour_init(model: BertForMaskedLM, blocks: torch.Tensor, mask_token_id: int, steps: int, seed: int) -> dict:
+    """Apply the neighbour initialisation (module docstring) in place; return what it reached."""
+    with torch.enable_grad():
+        attention_mass = fit_neighbour_attention(model, blocks, mask_token_id, steps, seed)
+    layer = model.bert.encoder.layer[0].attention
+    identity = torch.eye(model.config.hidden_size)
+    layer.self.value.weight.copy_(identity)
+    layer.output.dense.weight.copy_(identity)
+    counts = torch.bincount(blocks.flatten(), minlength=model.config.vocab_size).float() + 1
+    model.cls.predictions.bias.copy_((counts / counts.sum()).log())
+    return {"layer0_attention_on_neighbour": round(attention_mass, 4)}
+
+
 def main(argv: list[str] | None = None) -> dict:
     parser = HfArgumentParser((TeacherArguments, TrainingArguments))
     parser.set_defaults(
         output_dir=str(DEMO_TEACHER),
-        max_steps=3_000,
+        max_steps=4_000,
         per_device_train_batch_size=32,
         learning_rate=1e-3,
         weight_decay=0.01,
@@ -115,6 +190,12 @@ def main(argv: list[str] | None = None) -> dict:
         pad_token_id=tokenizer.pad_token_id,
     )
     model = BertForMaskedLM(config)
+    init_facts = {}
+    if teacher_args.neighbour_init:
+        blocks = torch.tensor(train_blocks["input_ids"])
+        init_facts = neighbour_init(
+            model, blocks, tokenizer.mask_token_id, teacher_args.neighbour_fit_steps, training_args.seed
+        )
     with tempfile.TemporaryDirectory() as scratch:
         training_args.output_dir = scratch
         trainer = SparseMLMTrainer(
@@ -144,6 +225,7 @@ def main(argv: list[str] | None = None) -> dict:
         "heldout_most_frequent_token_accuracy": evaluation["baseline_accuracy"],
         "most_frequent_token": evaluation["baseline_token"],
         "heldout_masked_tokens": evaluation["masked_tokens"],
+        **init_facts,
         "teacher_arguments": asdict(teacher_args),
         "training_arguments": {
             name: getattr(training_args, name)
@@ -156,19 +238,12 @@ def main(argv: list[str] | None = None) -> dict:
 
 
 def save(model, tokenizer, facts: dict, output_dir: Path, dtype: torch.dtype) -> None:
-    """Write the checkpoint to a temporary folder beside ``output_dir``, then move it into place."""
-    output_dir.parent.mkdir(parents=True, exist_ok=True)
-    staging = Path(tempfile.mkdtemp(prefix=f".{output_dir.name}-", dir=output_dir.parent))
-    try:
+    """Write the checkpoint through a temporary folder, replacing ``output_dir`` only once it is complete."""
+    with atomic_directory(output_dir, overwrite=True) as staging:
         # Stored compactly; the config keeps float32, so from_pretrained loads float32 for CPU work.
         model.save_pretrained(staging, state_dict={name: t.to(dtype) for name, t in model.state_dict().items()})
         tokenizer.save_pretrained(staging)
         (staging / "pretraining.json").write_text(json.dumps(facts, indent=2, ensure_ascii=False) + "\n")
-        if output_dir.exists():
-            shutil.rmtree(output_dir)
-        staging.rename(output_dir)
-    finally:
-        shutil.rmtree(staging, ignore_errors=True)
 
 
 if __name__ == "__main__":

@@ -25,7 +25,7 @@ def test_teacher_loads_with_auto_classes_in_float32():
 
 
 def test_teacher_predicts_heldout_masked_words_better_than_the_most_frequent_token():
-    # Measured: 4.1% against 3.4% for the most frequent token (see README: the teacher is weak).
+    # Measured: 20.5% against 3.4% for the most frequent token; 19.6% is what neighbour counts give.
     corpus = load_corpus()
     model = AutoModelForMaskedLM.from_pretrained(DEMO_TEACHER)
     tokenizer = AutoTokenizer.from_pretrained(DEMO_TEACHER)
@@ -33,6 +33,6 @@ def test_teacher_predicts_heldout_masked_words_better_than_the_most_frequent_tok
         model, tokenizer, corpus["validation"]["text"], baseline_texts=corpus["train"]["text"]
     )
     assert result["masked_tokens"] > 5_000
-    assert result["accuracy"] > 1.1 * result["baseline_accuracy"]
+    assert result["accuracy"] > 4 * result["baseline_accuracy"]
     recorded = json.loads((DEMO_TEACHER / "pretraining.json").read_text())
     assert abs(recorded["heldout_masked_token_accuracy"] - result["accuracy"]) < 0.01
