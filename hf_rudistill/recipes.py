@@ -137,12 +137,16 @@ RECIPES = {
             num_attention_heads=4,
             vocab_size=2_000,
             learning_rate=1e-3,
+            alpha_mse=0.01,
         ),
         choices=(
             "Batch, steps and schedule were not published: 32 x 8 accumulated sequences of 512 tokens, 100k steps, "
             "5% linear warm-up (lr 5e-4 and AdamW betas (0.9, 0.98) are the authors').",
             "Student pieces of a teacher token are summed and projected by a fixed random map, as in the authors' "
             "code; --span_pooling mean and --projection trainable are the saner options.",
+            "The demo preset weights the MSE 0.01, not 0.1: summed over hidden dimensions it starts near 270 against "
+            "an MLM loss near 7, and in a 300-step run at 0.1 it leaves the student at the most-frequent-token "
+            "baseline (3.2% held-out masked-token accuracy after 600 steps; 6.9% at 0.01 after 300).",
         ),
     ),
     "distilrubert-small": Recipe(
