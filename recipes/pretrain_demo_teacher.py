@@ -16,7 +16,8 @@ while the neighbouring tokens alone predict ~20% of masked tokens. So layer 0 st
 reader: its query/key projections are fitted (a few hundred Adam steps, nothing else changes) so that
 head ``h`` attends to the token at offset ``NEIGHBOUR_OFFSETS[h % 4]``, its value and output projections
 start at the identity (the routed neighbour reaches the residual stream unattenuated), and the decoder
-bias starts at the log unigram frequencies. Without dropout this leaves the plateau within ~300 steps.
+bias starts at the log unigram frequencies. Without dropout the loss passes the plateau by step 400 (6.8)
+and keeps falling (4.9 at 1,500, 3.8 at 4,000).
 """
 
 from __future__ import annotations

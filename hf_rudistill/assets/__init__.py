@@ -1,8 +1,8 @@
 """Files shipped inside the package.
 
 ``demo-teacher/``: a small Russian ``BertForMaskedLM`` pretrained from scratch on the embedded corpus
-by ``recipes/pretrain_demo_teacher.py`` (see its README.md). It is the default teacher of the demo and
-the tests, and loads with ``AutoModelForMaskedLM.from_pretrained(DEMO_TEACHER)``.
+by ``recipes/pretrain_demo_teacher.py`` (its ``pretraining.json`` says how, and how well). It is the
+default teacher of the demo and the tests, and loads with ``AutoModelForMaskedLM.from_pretrained(DEMO_TEACHER)``.
 """
 
 from pathlib import Path
