@@ -141,6 +141,8 @@ def test_resuming_from_a_checkpoint_continues_exactly(student_tokenizer, teacher
 
 
 def test_gradient_accumulation_4x2_equals_1x8(student_tokenizer, teacher_tokenizer, train_texts, tmp_path):
+    # Plain SGD at lr 1: the weight change is the gradient itself, so a mis-scaled accumulated gradient shows
+    # (Adam's first step, lr * g / (|g| + eps), would hide the scale and amplify rounding in near-zero entries).
     runs = {}
     for name, batch, accumulation in (("one", 8, 1), ("accumulated", 2, 4)):
         trainer = reduced_vocabulary_setup(
@@ -151,6 +153,8 @@ def test_gradient_accumulation_4x2_equals_1x8(student_tokenizer, teacher_tokeniz
             dropout=False,
             max_steps=1,
             logging_steps=1,
+            optim="sgd",
+            learning_rate=1.0,
             per_device_train_batch_size=batch,
             gradient_accumulation_steps=accumulation,
         )

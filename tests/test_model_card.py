@@ -99,7 +99,7 @@ def test_the_trainer_records_training_facts(student):
     facts = json.loads((student / TRAINING_FACTS_FILE).read_text())
     assert facts["finished"] is True and facts["global_step"] == 3 and facts["max_steps"] == 3
     assert facts["wall_time_seconds"] > 0
-    assert facts["loss_weights"] == {"mlm": 0.5, "ce": 0.0, "mse": 0.1, "cos": 0.0, "attn": 0.0}
+    assert facts["loss_weights"] == {"mlm": 0.5, "ce": 0.0, "mse": 0.01, "cos": 0.0, "attn": 0.0}
     assert facts["hyperparameters"]["max_steps"] == 3 and facts["hyperparameters"]["learning_rate"] == 1e-3
     assert "output_dir" not in facts["hyperparameters"] and "logging_steps" not in facts["hyperparameters"]
     assert facts["hardware"]["cpu"] and facts["hardware"]["gpus"] == [] and facts["hardware"]["processes"] == 1
