@@ -5,7 +5,7 @@ Used by ``rudistill demo`` and ``benchmarks/bench_quality.py``:
 - :func:`train_from_scratch`: the distilled student's architecture and tokenizer, randomly initialised and trained
   with masked-LM alone on the same data, for the same steps, with the same optimiser settings;
 - :func:`measure_model`: held-out masked-token accuracy on the corpus' validation split, word-sense accuracy after
-  fine-tuning (:mod:`hf_rudistill.evaluation.wsd`), parameters and weights size.
+  fine-tuning (:mod:`hf_rudistill.evaluation.wsd`) with its majority-sense baseline, parameters and weights size.
 """
 
 from __future__ import annotations
@@ -57,6 +57,7 @@ def measure_model(model_dir: str | Path, *, wsd_config=None, seed: int = 0) -> d
         "masked_token_accuracy": mlm["accuracy"],
         "most_frequent_token_accuracy": mlm["baseline_accuracy"],
         "wsd_accuracy": wsd["accuracy"],
+        "majority_sense_accuracy": wsd["majority_sense_accuracy"],
         "parameters": parameters,
         "vocab_size": model.config.vocab_size,
         "size_mb": sum(p.numel() * p.element_size() for p in model.parameters()) / 2**20,

@@ -4,7 +4,9 @@ import json
 
 from transformers import AutoModelForMaskedLM
 
+from hf_rudistill.data import load_wsd_task
 from hf_rudistill.demo import format_summary, run_demo
+from hf_rudistill.evaluation.wsd import majority_sense_accuracy
 
 
 def test_the_demo_runs_every_stage_and_says_where_the_outputs_are(tmp_path):
@@ -21,3 +23,6 @@ def test_the_demo_runs_every_stage_and_says_where_the_outputs_are(tmp_path):
     assert (tmp_path / "benchmark" / "benchmark.json").is_file()
     summary = format_summary(results, tmp_path)
     assert str(tmp_path.resolve()) in summary and "distilled" in summary and "scratch" in summary
+    majority = majority_sense_accuracy(load_wsd_task())
+    assert results["models"]["scratch"]["majority_sense_accuracy"] == majority
+    assert f"most frequent sense scores {majority:.3f}" in summary and "after 0.02 epoch(s)" in summary

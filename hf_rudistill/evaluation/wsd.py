@@ -2,12 +2,14 @@
 
 Input: the pair (lemma, context with the target word between ``«`` and ``»``); output: one of the task's
 ``lemma:sense`` labels. The model is fine-tuned with ``Trainer`` on the train split and scored by accuracy on
-the validation split, whose contexts no model trained on the corpus' train split has seen.
+the validation split, whose contexts no model trained on the corpus' train split has seen. The bar to clear is
+:func:`majority_sense_accuracy`: answering each lemma's most frequent training sense, context unread.
 """
 
 from __future__ import annotations
 
 import tempfile
+from collections import Counter
 from dataclasses import asdict, dataclass
 
 import numpy as np
@@ -15,10 +17,11 @@ import numpy as np
 
 @dataclass
 class WSDFinetuneConfig:
-    """Fine-tuning settings for the word-sense task."""
+    """Fine-tuning settings for the word-sense task: the protocol of the compact BERTs (Turc et al., 2019,
+    "Well-Read Students Learn Better"): 4 epochs, batch 32, learning rate 3e-4 (the top of their grid)."""
 
-    epochs: float = 3.0
-    learning_rate: float = 1e-3
+    epochs: float = 4.0
+    learning_rate: float = 3e-4
     batch_size: int = 32
     max_length: int = 96
     max_train_samples: int | None = None
@@ -32,6 +35,17 @@ def marked_pairs(batch: dict) -> tuple[list[str], list[str]]:
         for text, start, end in zip(batch["text"], batch["word_start"], batch["word_end"])
     ]
     return list(batch["lemma"]), contexts
+
+
+def majority_sense_accuracy(task) -> float:
+    """Validation accuracy of answering each lemma's most frequent sense in the train split."""
+    counts: dict[str, Counter] = {}
+    for lemma, label in zip(task["train"]["lemma"], task["train"]["label"]):
+        counts.setdefault(lemma, Counter())[label] += 1
+    majority = {lemma: counter.most_common(1)[0][0] for lemma, counter in counts.items()}
+    validation = task["validation"]
+    hits = sum(majority.get(lemma) == label for lemma, label in zip(validation["lemma"], validation["label"]))
+    return hits / len(validation)
 
 
 def finetune_wsd(model_name_or_path, tokenizer, config: WSDFinetuneConfig | None = None) -> dict:
@@ -84,4 +98,10 @@ def finetune_wsd(model_name_or_path, tokenizer, config: WSDFinetuneConfig | None
         trainer.train()
         predictions = trainer.predict(validation)
     accuracy = float((np.argmax(predictions.predictions, -1) == predictions.label_ids).mean())
-    return {"accuracy": accuracy, "examples": len(validation), "labels": len(names), "config": asdict(config)}
+    return {
+        "accuracy": accuracy,
+        "majority_sense_accuracy": majority_sense_accuracy(task),
+        "examples": len(validation),
+        "labels": len(names),
+        "config": asdict(config),
+    }
