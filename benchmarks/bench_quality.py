@@ -47,11 +47,14 @@ def main() -> dict:
     parser.add_argument("--seeds", type=int, nargs="+", default=[0, 1, 2])
     parser.add_argument("--max-steps", type=int, default=None, help="Training steps (default: the demo preset's).")
     parser.add_argument(
-        "--wsd-epochs", type=float, default=None, help="Word-sense fine-tuning epochs (default: WSDFinetuneConfig's)."
+        "--wsd-epochs",
+        type=float,
+        default=WSDFinetuneConfig.epochs,
+        help="Word-sense fine-tuning epochs (default: %(default)s).",
     )
     args = parser.parse_args()
     recipe = RECIPES["distilrubert-tiny"]
-    wsd = WSDFinetuneConfig() if args.wsd_epochs is None else WSDFinetuneConfig(epochs=args.wsd_epochs)
+    wsd = WSDFinetuneConfig(epochs=args.wsd_epochs)
     rows = {}
     with tempfile.TemporaryDirectory() as scratch_space:
         for seed in args.seeds:
